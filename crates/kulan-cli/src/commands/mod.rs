@@ -1,0 +1,3 @@
+//! One module per `kulan` subcommand.
+
+pub mod intersect;
