@@ -5,9 +5,12 @@
 //! in `kulan-core` and never see a GDAL handle.
 
 pub mod atomic;
+pub mod crs;
 pub mod error;
 pub mod raster;
+pub mod vector;
 
 pub use atomic::AtomicPath;
 pub use error::IoError;
 pub use raster::{read_raster, read_raster_as, write_raster, RasterWriteOptions};
+pub use crs::{AnalysisCrs, CrsOptions, Reprojector};

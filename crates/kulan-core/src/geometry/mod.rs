@@ -1,1 +1,5 @@
-//! Geometry checks.
+//! Geometry checks and repair for what users' files hold.
+
+mod clean;
+
+pub use clean::{clean_lines, clean_polygons, Checked, OnInvalid, Problem};

@@ -1,0 +1,122 @@
+//! Reading any OGR layer into plain Rust: geometries as `geo` types and attributes by field name.
+
+use gdal::vector::{FieldValue, LayerAccess, OGRFieldType};
+
+use super::source::LayerRef;
+use crate::error::IoError;
+
+/// An attribute value, simplified from OGR's field types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl AttrValue {
+    /// The value as a number, when it is one or is text that reads as one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            AttrValue::Int(n) => Some(*n as f64),
+            AttrValue::Real(x) => Some(*x),
+            AttrValue::Text(s) => s.trim().parse().ok(),
+        }
+    }
+
+    /// The value as text, as a user would write it.
+    pub fn as_text(&self) -> String {
+        match self {
+            AttrValue::Int(n) => n.to_string(),
+            AttrValue::Real(x) => x.to_string(),
+            AttrValue::Text(s) => s.clone(),
+        }
+    }
+
+    /// Reads yes/no values: 1/0, true/false, yes/no, y/n.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            AttrValue::Int(n) => Some(*n != 0),
+            AttrValue::Real(x) => Some(*x != 0.0),
+            AttrValue::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "y" | "t" => Some(true),
+                "0" | "false" | "no" | "n" | "f" => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// One feature as read: its OGR feature id, geometry (if any) and attribute values.
+#[derive(Debug, Clone)]
+pub struct RawFeature {
+    pub fid: u64,
+    pub geometry: Option<geo::Geometry<f64>>,
+    /// Values in the order of `RawLayer::fields`; `None` for null or unset.
+    pub values: Vec<Option<AttrValue>>,
+}
+
+/// A whole layer in its own CRS.
+#[derive(Debug, Clone)]
+pub struct RawLayer {
+    pub source: LayerRef,
+    /// The layer's name inside its data source.
+    pub name: String,
+    /// The layer's CRS as WKT, when it declares one.
+    pub crs_wkt: Option<String>,
+    pub fields: Vec<String>,
+    pub features: Vec<RawFeature>,
+}
+
+impl RawLayer {
+    /// Index of the field called `name` (case-insensitive).
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.eq_ignore_ascii_case(name))
+    }
+
+    /// The value of field `idx` in `feature`.
+    pub fn value<'a>(&self, feature: &'a RawFeature, idx: usize) -> Option<&'a AttrValue> {
+        feature.values.get(idx).and_then(|v| v.as_ref())
+    }
+
+    /// A readable name for messages: `file:layer`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.source.path.display(), self.name)
+    }
+}
+
+/// Reads every feature of a layer. Geometries GDAL cannot convert are kept as `None` and reported
+/// by the caller's validation, so one broken feature does not hide the others.
+pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
+    let ds = source.open()?;
+    let idx = source.layer_index(&ds)?;
+    let mut layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
+    let name = layer.name();
+    let crs_wkt = layer.spatial_ref().and_then(|s| s.to_wkt().ok()).filter(|w| !w.is_empty());
+    let defn_fields: Vec<(String, OGRFieldType::Type)> =
+        layer.defn().fields().map(|f| (f.name(), f.field_type())).collect();
+    let fields = defn_fields.iter().map(|(n, _)| n.clone()).collect();
+    let mut features = Vec::with_capacity(layer.feature_count() as usize);
+    for feature in layer.features() {
+        let fid = feature.fid().unwrap_or(features.len() as u64);
+        let geometry = feature.geometry().and_then(|g| geo::Geometry::try_from(g).ok());
+        let mut values = Vec::with_capacity(defn_fields.len());
+        for i in 0..defn_fields.len() {
+            let v = feature.field(i).ok().flatten().and_then(simplify);
+            values.push(v);
+        }
+        features.push(RawFeature { fid, geometry, values });
+    }
+    Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features })
+}
+
+fn simplify(v: FieldValue) -> Option<AttrValue> {
+    Some(match v {
+        FieldValue::IntegerValue(n) => AttrValue::Int(n as i64),
+        FieldValue::Integer64Value(n) => AttrValue::Int(n),
+        FieldValue::RealValue(x) => AttrValue::Real(x),
+        FieldValue::StringValue(s) => AttrValue::Text(s),
+        FieldValue::DateValue(d) => AttrValue::Text(format!("{d:?}")),
+        FieldValue::DateTimeValue(d) => AttrValue::Text(format!("{d:?}")),
+        _ => return None,
+    })
+}
