@@ -1,8 +1,193 @@
-//! `kulan intersect`.
+//! `kulan intersect`: barrier length per range and barrier, boundary crossings, density per range.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use kulan_core::intersect::{intersect_ranges, BarrierIndex, RangeIntersection};
+use kulan_core::{BarrierKind, FeatureId};
+use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, LayerRef, Loaded, Row, VectorWriter};
+use kulan_io::AtomicPath;
+
+use super::inputs::InputArgs;
+use crate::progress;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Barrier layers (FILE or FILE:LAYER); repeat for several.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE[:LAYER]")]
+    pub barriers: Vec<LayerRef>,
+    /// Range (or any reporting-unit) polygons.
+    #[arg(long, required = true, value_name = "FILE[:LAYER]")]
+    pub ranges: LayerRef,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Leave the clipped barrier geometry out of intersections.gpkg (faster for huge runs).
+    #[arg(long)]
+    pub no_geometry: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not yet implemented")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let loaded = args.input.load(&args.barriers, std::slice::from_ref(&args.ranges))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let index = BarrierIndex::new(&loaded.barriers);
+    let bar = progress::bar(loaded.ranges.len() as u64, "ranges");
+    let results = intersect_ranges(&index, &loaded.ranges, !args.no_geometry, || bar.inc(1));
+    bar.finish_and_clear();
+    let order = range_order(&loaded);
+    write_pairs_csv(&args.out.join("pairs.csv"), &loaded, &results, &order)?;
+    write_totals_csv(&args.out.join("totals.csv"), &loaded, &results, &order)?;
+    write_gpkg(&args.out.join("intersections.gpkg"), &loaded, &results, &order)?;
+    let n_pairs: usize = results.iter().map(|r| r.pairs.len()).sum();
+    eprintln!(
+        "{} barriers × {} ranges: {} intersecting pairs; wrote {}/{{pairs.csv,totals.csv,intersections.gpkg}} (CRS: {})",
+        loaded.barriers.len(),
+        loaded.ranges.len(),
+        n_pairs,
+        args.out.display(),
+        loaded.crs.definition
+    );
+    Ok(())
+}
+
+/// Ranges by id, so every output lists them in the same order.
+fn range_order(loaded: &Loaded) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..loaded.ranges.len()).collect();
+    order.sort_by(|&a, &b| loaded.ranges[a].id.cmp(&loaded.ranges[b].id));
+    order
+}
+
+/// Pairs of one range, sorted by barrier id.
+fn sorted_pairs<'a>(loaded: &Loaded, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
+    let mut pairs: Vec<_> = r.pairs.iter().collect();
+    pairs.sort_by(|a, b| loaded.barriers[a.barrier].id.cmp(&loaded.barriers[b.barrier].id));
+    pairs
+}
+
+fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
+    let target = AtomicPath::new(path)?;
+    std::fs::write(target.temp(), text).with_context(|| format!("cannot write {}", path.display()))?;
+    target.commit()?;
+    Ok(())
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(id: &FeatureId) -> String {
+    let s = id.to_string();
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    let mut out = String::from("range_id,barrier_id,length_m,kind,boundary_crossings\n");
+    for &ri in order {
+        let r = &results[ri];
+        let range_id = csv_field(&loaded.ranges[ri].id);
+        for p in sorted_pairs(loaded, r) {
+            let b = &loaded.barriers[p.barrier];
+            writeln!(out, "{range_id},{},{},{},{}", csv_field(&b.id), p.length, b.kind(), p.boundary_crossings)?;
+        }
+    }
+    write_text(path, &out)
+}
+
+fn write_totals_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    let mut out = String::from("range_id,length_m,n_barriers,area_m2,density_km_per_km2");
+    for k in BarrierKind::ALL {
+        write!(out, ",length_{k}_m")?;
+    }
+    out.push('\n');
+    for &ri in order {
+        let s = &results[ri].summary;
+        write!(out, "{},{},{},{},{}", csv_field(&loaded.ranges[ri].id), s.length, s.n_barriers, s.area, s.density_km_per_km2())?;
+        for l in s.length_by_kind {
+            write!(out, ",{l}")?;
+        }
+        out.push('\n');
+    }
+    write_text(path, &out)
+}
+
+fn id_value(id: &FeatureId) -> Option<AttrValue> {
+    Some(match id {
+        FeatureId::Int(n) => AttrValue::Int(*n),
+        FeatureId::Text(s) => AttrValue::Text(s.clone()),
+    })
+}
+
+fn id_field_type<'a>(mut ids: impl Iterator<Item = &'a FeatureId>) -> FieldType {
+    if ids.all(|id| matches!(id, FeatureId::Int(_))) {
+        FieldType::Int
+    } else {
+        FieldType::Text
+    }
+}
+
+fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    let range_id_type = id_field_type(loaded.ranges.iter().map(|r| &r.id));
+    let barrier_id_type = id_field_type(loaded.barriers.iter().map(|b| &b.id));
+    let as_type = |id: &FeatureId, ty: FieldType| match ty {
+        FieldType::Text => Some(AttrValue::Text(id.to_string())),
+        _ => id_value(id),
+    };
+    let mut writer = VectorWriter::create(path)?;
+    let pair_fields = [
+        FieldDef { name: "range_id".into(), ty: range_id_type },
+        FieldDef { name: "barrier_id".into(), ty: barrier_id_type },
+        FieldDef::new("kind", FieldType::Text),
+        FieldDef::new("length_m", FieldType::Real),
+        FieldDef::new("boundary_crossings", FieldType::Int),
+    ];
+    let pair_rows = order.iter().flat_map(|&ri| {
+        let range_id = &loaded.ranges[ri].id;
+        sorted_pairs(loaded, &results[ri]).into_iter().map(move |p| -> Row {
+            let b = &loaded.barriers[p.barrier];
+            (
+                p.geometry.clone().map(geo::Geometry::MultiLineString),
+                vec![
+                    as_type(range_id, range_id_type),
+                    as_type(&b.id, barrier_id_type),
+                    Some(AttrValue::Text(b.kind().to_string())),
+                    Some(AttrValue::Real(p.length)),
+                    Some(AttrValue::Int(p.boundary_crossings as i64)),
+                ],
+            )
+        })
+    });
+    writer.write_layer("pairs", GeometryType::MultiLineString, Some(&loaded.crs.wkt), &pair_fields, pair_rows)?;
+
+    let mut range_fields = vec![
+        FieldDef { name: "range_id".into(), ty: range_id_type },
+        FieldDef::new("species", FieldType::Text),
+        FieldDef::new("season", FieldType::Text),
+        FieldDef::new("area_m2", FieldType::Real),
+        FieldDef::new("length_m", FieldType::Real),
+        FieldDef::new("n_barriers", FieldType::Int),
+        FieldDef::new("density_km_per_km2", FieldType::Real),
+    ];
+    range_fields.extend(BarrierKind::ALL.iter().map(|k| FieldDef { name: format!("length_{k}_m"), ty: FieldType::Real }));
+    let range_rows = order.iter().map(|&ri| -> Row {
+        let range = &loaded.ranges[ri];
+        let s = &results[ri].summary;
+        let mut values = vec![
+            as_type(&range.id, range_id_type),
+            range.species.clone().map(AttrValue::Text),
+            range.season.clone().map(AttrValue::Text),
+            Some(AttrValue::Real(s.area)),
+            Some(AttrValue::Real(s.length)),
+            Some(AttrValue::Int(s.n_barriers as i64)),
+            Some(AttrValue::Real(s.density_km_per_km2())),
+        ];
+        values.extend(s.length_by_kind.iter().map(|&l| Some(AttrValue::Real(l))));
+        (Some(geo::Geometry::MultiPolygon(range.geometry.clone())), values)
+    });
+    writer.write_layer("ranges", GeometryType::MultiPolygon, Some(&loaded.crs.wkt), &range_fields, range_rows)?;
+    writer.finish()?;
+    Ok(())
 }

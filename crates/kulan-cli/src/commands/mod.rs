@@ -1,3 +1,4 @@
 //! One module per `kulan` subcommand.
 
+pub mod inputs;
 pub mod intersect;
