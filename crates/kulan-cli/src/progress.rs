@@ -18,3 +18,24 @@ pub fn bar(len: u64, what: &str) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// Wall-clock time per stage, printed to stderr when `KULAN_TIMINGS=1` is set (for benchmarks).
+pub struct Stages {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl Stages {
+    pub fn start() -> Self {
+        Stages { enabled: std::env::var_os("KULAN_TIMINGS").is_some_and(|v| v != "0"), last: std::time::Instant::now() }
+    }
+
+    /// Ends the stage called `name`.
+    pub fn done(&mut self, name: &str) {
+        let now = std::time::Instant::now();
+        if self.enabled {
+            eprintln!("timing: {name}: {:.3} s", (now - self.last).as_secs_f64());
+        }
+        self.last = now;
+    }
+}

@@ -31,16 +31,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut stages = progress::Stages::start();
     let loaded = args.input.load(&args.barriers, std::slice::from_ref(&args.ranges))?;
+    stages.done("read layers");
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let index = BarrierIndex::new(&loaded.barriers);
+    stages.done("index");
     let bar = progress::bar(loaded.ranges.len() as u64, "ranges");
     let results = intersect_ranges(&index, &loaded.ranges, !args.no_geometry, || bar.inc(1));
     bar.finish_and_clear();
+    stages.done("intersect");
     let order = range_order(&loaded);
     write_pairs_csv(&args.out.join("pairs.csv"), &loaded, &results, &order)?;
     write_totals_csv(&args.out.join("totals.csv"), &loaded, &results, &order)?;
+    stages.done("write csv");
     write_gpkg(&args.out.join("intersections.gpkg"), &loaded, &results, &order)?;
+    stages.done("write gpkg");
     let n_pairs: usize = results.iter().map(|r| r.pairs.len()).sum();
     eprintln!(
         "{} barriers × {} ranges: {} intersecting pairs; wrote {}/{{pairs.csv,totals.csv,intersections.gpkg}} (CRS: {})",
@@ -129,6 +135,10 @@ fn id_field_type<'a>(mut ids: impl Iterator<Item = &'a FeatureId>) -> FieldType 
     }
 }
 
+/// Above this many pairs the `pairs` layer is written without an R-tree, which would cost
+/// more than the rest of the run (QGIS can add one: Layer Properties › Source › Create Spatial Index).
+const SPATIAL_INDEX_LIMIT: usize = 50_000;
+
 fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
     let range_id_type = id_field_type(loaded.ranges.iter().map(|r| &r.id));
     let barrier_id_type = id_field_type(loaded.barriers.iter().map(|b| &b.id));
@@ -160,7 +170,15 @@ fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order
             )
         })
     });
-    writer.write_layer("pairs", GeometryType::MultiLineString, Some(&loaded.crs.wkt), &pair_fields, pair_rows)?;
+    let n_pairs: usize = results.iter().map(|r| r.pairs.len()).sum();
+    writer.write_layer_with(
+        "pairs",
+        GeometryType::MultiLineString,
+        Some(&loaded.crs.wkt),
+        &pair_fields,
+        pair_rows,
+        n_pairs < SPATIAL_INDEX_LIMIT,
+    )?;
 
     let mut range_fields = vec![
         FieldDef { name: "range_id".into(), ty: range_id_type },

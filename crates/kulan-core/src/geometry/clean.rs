@@ -185,6 +185,9 @@ pub fn clean_polygons(geometry: &Geometry<f64>) -> Result<Checked<MultiPolygon<f
         return Err(problems.into_iter().next().unwrap_or(Problem::Empty));
     }
     let mut mp = MultiPolygon::new(kept);
+    if super::validity::is_clearly_valid(&mp) {
+        return Ok(Checked { geometry: mp, problems });
+    }
     if let Some(first) = mp.validation_errors().into_iter().next() {
         push_problem(&mut problems, Problem::InvalidPolygon(first.to_string()));
         mp = mp.make_valid().map_err(|e| Problem::InvalidPolygon(format!("cannot be repaired: {e}")))?;

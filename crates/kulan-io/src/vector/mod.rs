@@ -6,6 +6,7 @@ mod mapping;
 mod read;
 mod source;
 mod spec;
+mod wkb;
 mod write;
 
 pub use load::{load_barriers_and_ranges, LoadOptions, Loaded};

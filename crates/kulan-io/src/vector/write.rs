@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use gdal::spatial_ref::SpatialRef;
-use gdal::vector::{Feature, FieldDefn, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal};
+use gdal::vector::{Feature, FieldDefn, Geometry as OgrGeometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal};
 use gdal::{Dataset, DriverManager};
 
 
@@ -95,11 +95,13 @@ impl VectorWriter {
             }
         };
         let driver = DriverManager::get_driver_by_name(driver_name).map_err(|e| IoError::write(path, e.to_string()))?;
+        // The file is a temporary until it is complete and renamed, so SQLite need not sync it.
+        gdal::config::set_config_option("OGR_SQLITE_SYNCHRONOUS", "OFF").ok();
         let dataset = driver.create_vector_only(target.temp()).map_err(|e| IoError::write(path, e.to_string()))?;
         Ok(VectorWriter { dataset: Some(dataset), target, path: path.to_path_buf() })
     }
 
-    /// Writes a whole layer in one transaction.
+    /// Writes a whole layer in one transaction, with a spatial index.
     pub fn write_layer<I: IntoIterator<Item = Row>>(
         &mut self,
         name: &str,
@@ -107,6 +109,21 @@ impl VectorWriter {
         crs: Option<&str>,
         fields: &[FieldDef],
         rows: I,
+    ) -> Result<(), IoError> {
+        self.write_layer_with(name, geometry_type, crs, fields, rows, true)
+    }
+
+    /// As [`VectorWriter::write_layer`]; `spatial_index = false` skips the GeoPackage R-tree,
+    /// which for layers of hundreds of thousands of features costs more than writing them. QGIS
+    /// opens such layers all the same.
+    pub fn write_layer_with<I: IntoIterator<Item = Row>>(
+        &mut self,
+        name: &str,
+        geometry_type: GeometryType,
+        crs: Option<&str>,
+        fields: &[FieldDef],
+        rows: I,
+        spatial_index: bool,
     ) -> Result<(), IoError> {
         let path = self.path.clone();
         let err = |e: gdal::errors::GdalError| IoError::write(&path, format!("layer '{name}': {e}"));
@@ -119,7 +136,7 @@ impl VectorWriter {
             name,
             srs: srs.as_ref(),
             ty: geometry_type.ogr(),
-            options: Some(&["SPATIAL_INDEX=YES"]),
+            options: Some(if spatial_index { &["SPATIAL_INDEX=YES"] } else { &["SPATIAL_INDEX=NO"] }),
         };
         let layer = target.create_layer(options).map_err(err)?;
         for f in fields {
@@ -131,10 +148,17 @@ impl VectorWriter {
             FieldDefn::new(&f.name, ty).map_err(err)?.add_to_layer(&layer).map_err(err)?;
         }
         let defn = layer.defn();
+        let mut wkb = Vec::new();
         for (geometry, values) in rows {
             let mut feature = Feature::new(defn).map_err(err)?;
             if let Some(g) = geometry {
-                feature.set_geometry(g.to_gdal().map_err(err)?).map_err(err)?;
+                wkb.clear();
+                let ogr = if super::wkb::encode(&g, &mut wkb) {
+                    OgrGeometry::from_wkb(&wkb).map_err(err)?
+                } else {
+                    g.to_gdal().map_err(err)?
+                };
+                feature.set_geometry(ogr).map_err(err)?;
             }
             for (i, v) in values.iter().enumerate() {
                 match v {
