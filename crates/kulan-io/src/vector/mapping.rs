@@ -184,7 +184,10 @@ pub fn barriers_from_layer(
     on_invalid: OnInvalid,
 ) -> Result<(Vec<Barrier>, LayerReport), IoError> {
     let cols = BarrierColumns::resolve(layer, spec)?;
+    // Features with no kind information are 'other' in plain layers and not barriers in OSM
+    // layers; a kind field holding values we cannot read is an error unless the user allows it.
     let keep_unknown = spec.keep_unknown_kind.unwrap_or(!cols.is_osm());
+    let allow_unknown_values = spec.keep_unknown_kind == Some(true);
     let mut report = LayerReport { layer: layer.label(), read: layer.features.len(), ..Default::default() };
     let mut unknown_kinds = BTreeSet::new();
     let mut out = Vec::with_capacity(layer.features.len());
@@ -198,7 +201,7 @@ pub fn barriers_from_layer(
                 let mapped = spec.kind_values.iter().find(|(k, _)| k.eq_ignore_ascii_case(&value)).map(|(_, v)| *v);
                 match mapped.or_else(|| value.parse().ok()) {
                     Some(k) => Some(k),
-                    None if keep_unknown => Some(BarrierKind::Other),
+                    None if allow_unknown_values => Some(BarrierKind::Other),
                     None => {
                         unknown_kinds.insert(value);
                         continue;

@@ -95,10 +95,14 @@ pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
     let defn_fields: Vec<(String, OGRFieldType::Type)> =
         layer.defn().fields().map(|f| (f.name(), f.field_type())).collect();
     let fields = defn_fields.iter().map(|(n, _)| n.clone()).collect();
-    let mut features = Vec::with_capacity(layer.feature_count() as usize);
+    // Some drivers (OSM) cannot count features up front and report -1.
+    let mut features = Vec::with_capacity(layer.try_feature_count().unwrap_or(0).min(10_000_000) as usize);
     for feature in layer.features() {
         let fid = feature.fid().unwrap_or(features.len() as u64);
-        let geometry = feature.geometry().and_then(|g| geo::Geometry::try_from(g).ok());
+        let geometry = feature
+            .geometry()
+            .filter(|g| g.has_gdal_ptr())
+            .and_then(|g| geo::Geometry::try_from(g).ok());
         let mut values = Vec::with_capacity(defn_fields.len());
         for i in 0..defn_fields.len() {
             let v = feature.field(i).ok().flatten().and_then(simplify);

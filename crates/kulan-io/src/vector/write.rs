@@ -97,6 +97,8 @@ impl VectorWriter {
         let driver = DriverManager::get_driver_by_name(driver_name).map_err(|e| IoError::write(path, e.to_string()))?;
         // The file is a temporary until it is complete and renamed, so SQLite need not sync it.
         gdal::config::set_config_option("OGR_SQLITE_SYNCHRONOUS", "OFF").ok();
+        // GeoPackages record a last-change time; a fixed one makes equal results equal files.
+        gdal::config::set_config_option("OGR_CURRENT_DATE", "2000-01-01T00:00:00.000Z").ok();
         let dataset = driver.create_vector_only(target.temp()).map_err(|e| IoError::write(path, e.to_string()))?;
         Ok(VectorWriter { dataset: Some(dataset), target, path: path.to_path_buf() })
     }
