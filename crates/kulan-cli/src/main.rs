@@ -19,12 +19,24 @@ struct Cli {
 enum Command {
     /// Length of each barrier inside each range, crossings of range borders, density per range.
     Intersect(commands::intersect::Args),
+    /// Species permeability models: show the classes and p per species, print the default.
+    Model(commands::model::Args),
+    /// A species' resistance raster from barriers, crossing structures and land cover.
+    Resistance(commands::resistance::Args),
+    /// Accumulated least cost from sources over a resistance raster (4 or 8 neighbours).
+    Costdist(commands::costdist::Args),
+    /// Least-cost corridors and paths between core areas, with the link table (Linkage Mapper's Linkage Pathways).
+    Corridors(commands::corridors::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Intersect(args) => commands::intersect::run(args),
+        Command::Model(args) => commands::model::run(args),
+        Command::Resistance(args) => commands::resistance::run(args),
+        Command::Costdist(args) => commands::costdist::run(args),
+        Command::Corridors(args) => commands::corridors::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -177,7 +177,7 @@ fn burn_id_layer(
 pub fn burn_geometry(lat: &Lattice, g: &geo::Geometry<f64>, f: &mut impl FnMut(usize, usize)) {
     use geo::Geometry as G;
     let t = lat.transform;
-    let mut point = |c: Coord<f64>, f: &mut dyn FnMut(usize, usize)| {
+    let point = |c: Coord<f64>, f: &mut dyn FnMut(usize, usize)| {
         let (r, k) = t.to_cell_f(c.x, c.y);
         if r >= 0.0 && k >= 0.0 && (r as usize) < lat.rows && (k as usize) < lat.cols {
             f(r as usize, k as usize);

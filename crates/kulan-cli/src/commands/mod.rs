@@ -2,3 +2,8 @@
 
 pub mod inputs;
 pub mod intersect;
+pub mod corridors;
+pub mod costdist;
+pub mod gridio;
+pub mod model;
+pub mod resistance;
