@@ -13,7 +13,7 @@
 use kulan_core::raster::{GeoTransform, Grid};
 
 use crate::error::CostError;
-use crate::heap::RadixHeap;
+use crate::heap::{BucketQueue, MonotoneQueue, RadixHeap};
 
 /// Which neighbours a move may go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +65,8 @@ pub struct CostSurface {
     pub(crate) scale: f64,
     /// Step lengths in map units: rook along a row, rook along a column, diagonal.
     pub(crate) step_m: (f64, f64, f64),
+    /// Smallest and largest resistance of a passable cell.
+    pub(crate) r_range: (f64, f64),
 }
 
 impl CostSurface {
@@ -86,6 +88,7 @@ impl CostSurface {
         let nodata_is_nan = nodata.is_some_and(|v| v.is_nan());
         let mut bad: Option<(usize, f64)> = None;
         let mut n_bad = 0usize;
+        let mut r_range = (f64::INFINITY, 0.0f64);
         for r in 0..rows {
             let src = &grid.data[r * cols..(r + 1) * cols];
             let dst = &mut res[(r + 1) * width + 1..(r + 1) * width + 1 + cols];
@@ -95,6 +98,7 @@ impl CostSurface {
                 }
                 if v > 0.0 && v.is_finite() {
                     *d = v;
+                    r_range = (r_range.0.min(v), r_range.1.max(v));
                 } else {
                     n_bad += 1;
                     if bad.is_none() {
@@ -126,7 +130,7 @@ impl CostSurface {
             half_len[k] = len * 0.5;
         }
         let step_m = (t.cell_width, t.cell_height, t.cell_width.hypot(t.cell_height));
-        Ok(CostSurface { rows, cols, transform: t, crs: grid.crs.clone(), width, res, half_len, scale, step_m })
+        Ok(CostSurface { rows, cols, transform: t, crs: grid.crs.clone(), width, res, half_len, scale, step_m, r_range })
     }
 
     /// True when cell `(row, col)` can be entered.
@@ -283,7 +287,8 @@ pub(crate) fn place_sources(
 }
 
 /// Multi-source Dijkstra. Each seed carries its allocation label; `max_units` is the cut-off in
-/// accumulation units.
+/// accumulation units. Uses the bucket queue when the resistances span a modest range, else the
+/// radix heap; the costs are the same either way.
 pub(crate) fn run_raw(
     surface: &CostSurface,
     seeds: &[(usize, u32)],
@@ -291,6 +296,44 @@ pub(crate) fn run_raw(
     want_back: bool,
     want_alloc: bool,
     max_units: f64,
+) -> RawRun {
+    // Rook moves first so that, on ties, backlinks prefer straight moves.
+    let order: &[usize] = match connectivity {
+        Connectivity::Four => &[0, 2, 4, 6],
+        Connectivity::Eight => &[0, 2, 4, 6, 1, 3, 5, 7],
+    };
+    let hl = order.iter().map(|&k| surface.half_len[k]);
+    let (hmin, hmax) = hl.fold((f64::INFINITY, 0.0f64), |(a, b), h| (a.min(h), b.max(h)));
+    let (rmin, rmax) = surface.r_range;
+    let mut run = match BucketQueue::for_edges(2.0 * hmin * rmin, 2.0 * hmax * rmax) {
+        Some(q) => dijkstra(surface, seeds, order, want_back, want_alloc, max_units, q),
+        None => dijkstra(surface, seeds, order, want_back, want_alloc, max_units, RadixHeap::new()),
+    };
+    if max_units.is_finite() {
+        // Cells reached beyond the cut-off are left as not reached.
+        for j in 0..run.dist.len() {
+            if run.dist[j] > max_units && run.dist[j].is_finite() {
+                run.dist[j] = f64::INFINITY;
+                if want_back {
+                    run.back[j] = BACKLINK_NONE;
+                }
+                if want_alloc {
+                    run.alloc[j] = 0;
+                }
+            }
+        }
+    }
+    run
+}
+
+fn dijkstra<Q: MonotoneQueue>(
+    surface: &CostSurface,
+    seeds: &[(usize, u32)],
+    order: &[usize],
+    want_back: bool,
+    want_alloc: bool,
+    max_units: f64,
+    mut queue: Q,
 ) -> RawRun {
     let n = surface.res.len();
     let mut dist = vec![f64::INFINITY; n];
@@ -301,18 +344,12 @@ pub(crate) fn run_raw(
     for (k, &(dr, dc)) in DIRS.iter().enumerate() {
         offs[k] = dr * w + dc;
     }
-    // Rook moves first so that, on ties, backlinks prefer straight moves.
-    let order: &[usize] = match connectivity {
-        Connectivity::Four => &[0, 2, 4, 6],
-        Connectivity::Eight => &[0, 2, 4, 6, 1, 3, 5, 7],
-    };
     let hl = surface.half_len;
     let res = &surface.res;
-    let mut heap = RadixHeap::new();
     for &(p, label) in seeds {
         if dist[p] != 0.0 {
             dist[p] = 0.0;
-            heap.push(0.0, p as u32);
+            queue.push(0.0, p as u32);
         }
         if want_back {
             back[p] = 0;
@@ -321,33 +358,12 @@ pub(crate) fn run_raw(
             alloc[p] = label;
         }
     }
-    let mut reached = 0usize;
-    while let Some((key, idx)) = heap.pop() {
+    while let Some((key, idx)) = queue.pop() {
         let i = idx as usize;
         // Stale entry: the cell was pushed again with a lower cost (keys per cell only decrease).
-        if key != dist[i] {
+        if key != dist[i] || key > max_units {
             continue;
         }
-        if key > max_units {
-            // Everything left is farther than the cut-off.
-            let mut beyond = vec![i];
-            while let Some((k2, j)) = heap.pop() {
-                if k2 == dist[j as usize] {
-                    beyond.push(j as usize);
-                }
-            }
-            for j in beyond {
-                dist[j] = f64::INFINITY;
-                if want_back {
-                    back[j] = BACKLINK_NONE;
-                }
-                if want_alloc {
-                    alloc[j] = 0;
-                }
-            }
-            break;
-        }
-        reached += 1;
         let ra = res[i];
         for &k in order {
             let j = (i as isize + offs[k]) as usize;
@@ -355,7 +371,7 @@ pub(crate) fn run_raw(
             let nd = key + hl[k] * (ra + res[j]);
             if nd < dist[j] {
                 dist[j] = nd;
-                heap.push(nd, j as u32);
+                queue.push(nd, j as u32);
                 if want_back {
                     // The way back from j is the opposite of the move k that reached it.
                     back[j] = ((k + 4) % 8) as u8 + 1;
@@ -366,6 +382,7 @@ pub(crate) fn run_raw(
             }
         }
     }
+    let reached = dist.iter().filter(|d| d.is_finite() && **d <= max_units).count();
     RawRun { dist, back, alloc, reached }
 }
 
@@ -521,6 +538,34 @@ mod tests {
         let s = CostSurface::from_resistance(&g).unwrap();
         let out = cost_distance(&s, &Sources { cells: vec![(0, 0, 1)] }, &CostOptions::default()).unwrap();
         assert_eq!(out.cost.data, vec![0.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn bucket_queue_and_radix_heap_give_identical_costs() {
+        let mut state = 99u64;
+        let mut rnd = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let data: Vec<f64> = (0..50 * 60).map(|_| if rnd() < 0.05 { -9999.0 } else { 1.0 + 200.0 * rnd() * rnd() }).collect();
+        let s = CostSurface::from_resistance(&grid(50, 60, 30.0, data)).unwrap();
+        let seeds = [(s.pad(0), 1u32), (s.pad(50 * 60 - 1), 2), (s.pad(25 * 60 + 30), 3)];
+        let order = [0, 2, 4, 6, 1, 3, 5, 7];
+        let (rmin, rmax) = s.r_range;
+        let q = BucketQueue::for_edges(rmin, std::f64::consts::SQRT_2 * rmax).expect("modest range");
+        let a = dijkstra(&s, &seeds, &order, false, true, f64::INFINITY, q);
+        let b = dijkstra(&s, &seeds, &order, false, true, f64::INFINITY, RadixHeap::new());
+        assert!(a.dist.iter().zip(&b.dist).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(a.reached, b.reached);
+        // A range too wide for the ring falls back to the radix heap with the same costs.
+        let wide = grid(1, 4, 1.0, vec![1e-3, 1e3, 1e-3, 1.0]);
+        let out = cost_distance(
+            &CostSurface::from_resistance(&wide).unwrap(),
+            &Sources { cells: vec![(0, 0, 1)] },
+            &CostOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(out.cost.data, vec![0.0, 500.0005, 1000.001, 1000.001 + 0.5005]);
     }
 
     #[test]

@@ -1,9 +1,79 @@
-//! A monotone radix heap for Dijkstra on non-negative `f64` keys.
+//! Monotone priority queues for Dijkstra on non-negative `f64` keys.
 //!
-//! Non-negative finite `f64` values order the same way as their bit patterns read as `u64`, so
-//! the heap works on the bits. Dijkstra only ever pushes keys at or above the last key popped,
-//! which is all a radix heap needs; in exchange each element moves between buckets at most 64
-//! times and usually once or twice, which beats a binary heap on large grids.
+//! Dijkstra only ever pushes keys at or above the last key popped, which both queues here rely on.
+//!
+//! - [`BucketQueue`] (Dinitz 1978): buckets of width `Δ` no larger than the smallest edge cost.
+//!   Every entry of the lowest non-empty bucket is final, whatever order the bucket is emptied in,
+//!   because any path through another unsettled cell adds at least one edge (≥ `Δ`) to a cost that
+//!   is already in that bucket or above. Push and pop are O(1). The buckets form a ring covering
+//!   the largest edge cost, so it suits grids whose resistances span a modest range.
+//! - [`RadixHeap`]: for any range. Non-negative finite `f64` values order the same way as their bit
+//!   patterns read as `u64`; each element moves between buckets at most 64 times.
+//!
+//! Both give exactly the same costs: with non-negative edges, the final cost of a cell is the
+//! smallest floating-point path sum over all paths into it (adding a fixed edge cost is monotone in
+//! the rounded sum), whichever order cells are settled in.
+
+/// What the Dijkstra loop needs from a queue.
+pub(crate) trait MonotoneQueue {
+    fn push(&mut self, key: f64, value: u32);
+    fn pop(&mut self) -> Option<(f64, u32)>;
+}
+
+/// Dinitz's bucket queue: a ring of buckets of width `delta`.
+pub(crate) struct BucketQueue {
+    buckets: Vec<Vec<(f64, u32)>>,
+    inv_delta: f64,
+    /// Index (not wrapped) of the bucket being emptied.
+    current: u64,
+    len: usize,
+}
+
+impl BucketQueue {
+    /// The most buckets the ring may have; beyond that the radix heap is used.
+    pub(crate) const MAX_BUCKETS: usize = 1 << 16;
+
+    /// A queue for edge costs in `[min_edge, max_edge]`, or `None` when the ring would be too long.
+    pub(crate) fn for_edges(min_edge: f64, max_edge: f64) -> Option<Self> {
+        if !(min_edge > 0.0 && max_edge.is_finite()) {
+            return None;
+        }
+        // A hair below the smallest edge, so rounding never lets a settled bucket be improved.
+        let delta = min_edge * (1.0 - 1e-9);
+        let n = (max_edge / delta).ceil() + 2.0;
+        if n > Self::MAX_BUCKETS as f64 {
+            return None;
+        }
+        Some(BucketQueue { buckets: (0..n as usize).map(|_| Vec::new()).collect(), inv_delta: 1.0 / delta, current: 0, len: 0 })
+    }
+}
+
+impl MonotoneQueue for BucketQueue {
+    #[inline]
+    fn push(&mut self, key: f64, value: u32) {
+        // Never behind the bucket being emptied (a cost rounded onto its lower edge stays in it).
+        let b = ((key * self.inv_delta) as u64).max(self.current);
+        let n = self.buckets.len() as u64;
+        debug_assert!(b - self.current < n, "edge longer than the ring");
+        self.buckets[(b % n) as usize].push((key, value));
+        self.len += 1;
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(f64, u32)> {
+        if self.len == 0 {
+            return None;
+        }
+        let n = self.buckets.len() as u64;
+        loop {
+            if let Some(e) = self.buckets[(self.current % n) as usize].pop() {
+                self.len -= 1;
+                return Some(e);
+            }
+            self.current += 1;
+        }
+    }
+}
 
 pub(crate) struct RadixHeap {
     buckets: Vec<Vec<(u64, u32)>>,
@@ -26,9 +96,12 @@ impl RadixHeap {
         self.len
     }
 
+}
+
+impl MonotoneQueue for RadixHeap {
     /// Pushes `key` (a non-negative finite `f64`, not below the last key popped) with `value`.
     #[inline]
-    pub(crate) fn push(&mut self, key: f64, value: u32) {
+    fn push(&mut self, key: f64, value: u32) {
         let k = key.to_bits();
         debug_assert!(key >= 0.0 && k >= self.last, "radix heap keys must not decrease");
         self.buckets[bucket_of(k, self.last)].push((k, value));
@@ -37,7 +110,7 @@ impl RadixHeap {
 
     /// Pops an entry with the smallest key.
     #[inline]
-    pub(crate) fn pop(&mut self) -> Option<(f64, u32)> {
+    fn pop(&mut self) -> Option<(f64, u32)> {
         if self.buckets[0].is_empty() {
             if self.len == 0 {
                 return None;
@@ -61,6 +134,28 @@ impl RadixHeap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_queue_pops_by_bucket_and_refuses_long_rings() {
+        let mut q = BucketQueue::for_edges(1.0, 10.0).unwrap();
+        q.push(0.0, 0);
+        assert_eq!(q.pop(), Some((0.0, 0)));
+        q.push(3.5, 1);
+        q.push(1.2, 2);
+        q.push(1.7, 3);
+        let mut order = vec![q.pop().unwrap().1, q.pop().unwrap().1];
+        order.sort();
+        assert_eq!(order, vec![2, 3]); // same bucket [1, 2): either order
+        assert_eq!(q.pop().unwrap().1, 1);
+        // 13 buckets: these wrap around the ring and still come out in bucket order.
+        q.push(13.2, 4);
+        q.push(12.5, 5);
+        assert_eq!(q.pop().unwrap().1, 5);
+        assert_eq!(q.pop().unwrap().1, 4);
+        assert_eq!(q.pop(), None);
+        assert!(BucketQueue::for_edges(1e-3, 1e3).is_none());
+        assert!(BucketQueue::for_edges(0.0, 1.0).is_none());
+    }
 
     #[test]
     fn pops_in_order_with_interleaved_pushes() {
