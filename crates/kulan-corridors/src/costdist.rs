@@ -58,7 +58,7 @@ pub struct CostSurface {
     /// Padded width, `cols + 2`.
     pub(crate) width: usize,
     /// Resistance per padded cell; `+∞` for impassable (NoData, border).
-    pub(crate) res: Vec<f64>,
+    pub(crate) res: Resistances,
     /// Half the step length for each direction of [`DIRS`], in the units of the accumulation.
     pub(crate) half_len: [f64; 8],
     /// Multiplies accumulated sums into map units (the cell size for square cells, else 1).
@@ -130,23 +130,24 @@ impl CostSurface {
             half_len[k] = len * 0.5;
         }
         let step_m = (t.cell_width, t.cell_height, t.cell_width.hypot(t.cell_height));
+        let res = Resistances::from_f64(res);
         Ok(CostSurface { rows, cols, transform: t, crs: grid.crs.clone(), width, res, half_len, scale, step_m, r_range })
     }
 
     /// True when cell `(row, col)` can be entered.
     #[inline]
     pub fn is_passable(&self, row: usize, col: usize) -> bool {
-        self.res[self.pad(row * self.cols + col)].is_finite()
+        self.res.get(self.pad(row * self.cols + col)).is_finite()
     }
 
     /// Number of passable cells.
     pub fn passable_cells(&self) -> usize {
-        self.res.iter().filter(|v| v.is_finite()).count()
+        (0..self.res.len()).filter(|&i| self.res.get(i).is_finite()).count()
     }
 
     /// The resistance of cell `(row, col)`, `+∞` when impassable.
     pub fn resistance(&self, row: usize, col: usize) -> f64 {
-        self.res[self.pad(row * self.cols + col)]
+        self.res.get(self.pad(row * self.cols + col))
     }
 
     /// Padded index of an unpadded cell index.
@@ -168,6 +169,58 @@ impl CostSurface {
         let me: Grid<u8> =
             Grid { rows: self.rows, cols: self.cols, transform: self.transform, nodata: None, crs: None, data: Vec::new() };
         me.check_aligned(other).map_err(|mismatch| CostError::Misaligned { what: what.to_string(), mismatch })
+    }
+}
+
+/// Cell resistances, as `f32` when every value is exactly an `f32` (as in float32 rasters): half
+/// the memory traffic in the Dijkstra loop, and exactly the same `f64` arithmetic.
+#[derive(Debug, Clone)]
+pub(crate) enum Resistances {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Resistances {
+    fn from_f64(v: Vec<f64>) -> Self {
+        if v.iter().all(|&x| (x as f32) as f64 == x) {
+            Resistances::F32(v.into_iter().map(|x| x as f32).collect())
+        } else {
+            Resistances::F64(v)
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> f64 {
+        match self {
+            Resistances::F32(v) => v[i] as f64,
+            Resistances::F64(v) => v[i],
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Resistances::F32(v) => v.len(),
+            Resistances::F64(v) => v.len(),
+        }
+    }
+}
+
+/// A cell resistance type the Dijkstra loop reads (widened to `f64` exactly).
+pub(crate) trait CellValue: Copy {
+    fn wide(self) -> f64;
+}
+
+impl CellValue for f32 {
+    #[inline]
+    fn wide(self) -> f64 {
+        self as f64
+    }
+}
+
+impl CellValue for f64 {
+    #[inline]
+    fn wide(self) -> f64 {
+        self
     }
 }
 
@@ -305,9 +358,16 @@ pub(crate) fn run_raw(
     let hl = order.iter().map(|&k| surface.half_len[k]);
     let (hmin, hmax) = hl.fold((f64::INFINITY, 0.0f64), |(a, b), h| (a.min(h), b.max(h)));
     let (rmin, rmax) = surface.r_range;
-    let mut run = match BucketQueue::for_edges(2.0 * hmin * rmin, 2.0 * hmax * rmax) {
-        Some(q) => dijkstra(surface, seeds, order, want_back, want_alloc, max_units, q),
-        None => dijkstra(surface, seeds, order, want_back, want_alloc, max_units, RadixHeap::new()),
+    let bq = BucketQueue::for_edges(2.0 * hmin * rmin, 2.0 * hmax * rmax);
+    let mut run = match (&surface.res, bq) {
+        (Resistances::F32(r), Some(q)) => dijkstra(surface, r, seeds, order, want_back, want_alloc, max_units, q),
+        (Resistances::F64(r), Some(q)) => dijkstra(surface, r, seeds, order, want_back, want_alloc, max_units, q),
+        (Resistances::F32(r), None) => {
+            dijkstra(surface, r, seeds, order, want_back, want_alloc, max_units, RadixHeap::new())
+        }
+        (Resistances::F64(r), None) => {
+            dijkstra(surface, r, seeds, order, want_back, want_alloc, max_units, RadixHeap::new())
+        }
     };
     if max_units.is_finite() {
         // Cells reached beyond the cut-off are left as not reached.
@@ -326,8 +386,10 @@ pub(crate) fn run_raw(
     run
 }
 
-fn dijkstra<Q: MonotoneQueue>(
+#[allow(clippy::too_many_arguments)]
+fn dijkstra<Q: MonotoneQueue, R: CellValue>(
     surface: &CostSurface,
+    res: &[R],
     seeds: &[(usize, u32)],
     order: &[usize],
     want_back: bool,
@@ -335,7 +397,7 @@ fn dijkstra<Q: MonotoneQueue>(
     max_units: f64,
     mut queue: Q,
 ) -> RawRun {
-    let n = surface.res.len();
+    let n = res.len();
     let mut dist = vec![f64::INFINITY; n];
     let mut back = if want_back { vec![BACKLINK_NONE; n] } else { Vec::new() };
     let mut alloc = if want_alloc { vec![0u32; n] } else { Vec::new() };
@@ -345,7 +407,6 @@ fn dijkstra<Q: MonotoneQueue>(
         offs[k] = dr * w + dc;
     }
     let hl = surface.half_len;
-    let res = &surface.res;
     for &(p, label) in seeds {
         if dist[p] != 0.0 {
             dist[p] = 0.0;
@@ -364,11 +425,11 @@ fn dijkstra<Q: MonotoneQueue>(
         if key != dist[i] || key > max_units {
             continue;
         }
-        let ra = res[i];
+        let ra = res[i].wide();
         for &k in order {
             let j = (i as isize + offs[k]) as usize;
             // Impassable neighbours have r = +∞, so their candidate cost is +∞ and never wins.
-            let nd = key + hl[k] * (ra + res[j]);
+            let nd = key + hl[k] * (ra + res[j].wide());
             if nd < dist[j] {
                 dist[j] = nd;
                 queue.push(nd, j as u32);
@@ -553,8 +614,13 @@ mod tests {
         let order = [0, 2, 4, 6, 1, 3, 5, 7];
         let (rmin, rmax) = s.r_range;
         let q = BucketQueue::for_edges(rmin, std::f64::consts::SQRT_2 * rmax).expect("modest range");
-        let a = dijkstra(&s, &seeds, &order, false, true, f64::INFINITY, q);
-        let b = dijkstra(&s, &seeds, &order, false, true, f64::INFINITY, RadixHeap::new());
+        let Resistances::F64(r) = &s.res else { panic!("random f64 values are not all f32") };
+        let a = dijkstra(&s, r, &seeds, &order, false, true, f64::INFINITY, q);
+        let b = dijkstra(&s, r, &seeds, &order, false, true, f64::INFINITY, RadixHeap::new());
+        let r32: Vec<f32> = r.iter().map(|&x| x as f32).collect();
+        let c = dijkstra(&s, &r32, &seeds, &order, false, true, f64::INFINITY, RadixHeap::new());
+        // (f32 storage only ever holds exact values; here it rounds them, so only close.)
+        assert!(c.dist.iter().zip(&b.dist).all(|(x, y)| (x - y).abs() <= 1e-5 * y.abs() || x == y));
         assert!(a.dist.iter().zip(&b.dist).all(|(x, y)| x.to_bits() == y.to_bits()));
         assert_eq!(a.reached, b.reached);
         // A range too wide for the ring falls back to the radix heap with the same costs.
