@@ -83,28 +83,24 @@ impl CostSurface {
         }
         let (rows, cols) = (grid.rows, grid.cols);
         let width = cols + 2;
-        let mut res = vec![f64::INFINITY; width * (rows + 2)];
         let nodata = grid.nodata;
         let nodata_is_nan = nodata.is_some_and(|v| v.is_nan());
+        let impassable = |v: f64| nodata == Some(v) || v == f64::INFINITY || (v.is_nan() && nodata_is_nan);
+        // First pass: check every cell, find the range, and whether f32 holds every value exactly.
         let mut bad: Option<(usize, f64)> = None;
         let mut n_bad = 0usize;
         let mut r_range = (f64::INFINITY, 0.0f64);
-        for r in 0..rows {
-            let src = &grid.data[r * cols..(r + 1) * cols];
-            let dst = &mut res[(r + 1) * width + 1..(r + 1) * width + 1 + cols];
-            for (c, (&v, d)) in src.iter().zip(dst.iter_mut()).enumerate() {
-                if nodata == Some(v) || v == f64::INFINITY || (v.is_nan() && nodata_is_nan) {
-                    continue;
-                }
-                if v > 0.0 && v.is_finite() {
-                    *d = v;
-                    r_range = (r_range.0.min(v), r_range.1.max(v));
-                } else {
-                    n_bad += 1;
-                    if bad.is_none() {
-                        bad = Some((r * cols + c, v));
-                    }
-                }
+        let mut all_f32 = true;
+        for (i, &v) in grid.data.iter().enumerate() {
+            if impassable(v) {
+                continue;
+            }
+            if v > 0.0 && v.is_finite() {
+                r_range = (r_range.0.min(v), r_range.1.max(v));
+                all_f32 &= (v as f32) as f64 == v;
+            } else {
+                n_bad += 1;
+                bad.get_or_insert((i, v));
             }
         }
         if let Some((i, value)) = bad {
@@ -113,6 +109,24 @@ impl CostSurface {
             let others = if n_bad > 1 { format!(" (and {} more such cells)", n_bad - 1) } else { String::new() };
             return Err(CostError::BadResistance { row, col, x, y, value, others });
         }
+        // Second pass: the padded lattice, impassable cells and the border at +∞.
+        fn padded<T: Copy>(grid: &Grid<f64>, width: usize, inf: T, f: impl Fn(f64) -> Option<T>) -> Vec<T> {
+            let mut out = vec![inf; width * (grid.rows + 2)];
+            for (r, src) in grid.data.chunks(grid.cols).enumerate() {
+                let dst = &mut out[(r + 1) * width + 1..(r + 1) * width + 1 + grid.cols];
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    if let Some(x) = f(v) {
+                        *d = x;
+                    }
+                }
+            }
+            out
+        }
+        let res = if all_f32 {
+            Resistances::F32(padded(grid, width, f32::INFINITY, |v| (!impassable(v)).then_some(v as f32)))
+        } else {
+            Resistances::F64(padded(grid, width, f64::INFINITY, |v| (!impassable(v)).then_some(v)))
+        };
         let t = grid.transform;
         let square = (t.cell_width - t.cell_height).abs() <= 1e-9 * t.cell_width;
         let (lx, ly, ld, scale) = if square {
@@ -130,7 +144,6 @@ impl CostSurface {
             half_len[k] = len * 0.5;
         }
         let step_m = (t.cell_width, t.cell_height, t.cell_width.hypot(t.cell_height));
-        let res = Resistances::from_f64(res);
         Ok(CostSurface { rows, cols, transform: t, crs: grid.crs.clone(), width, res, half_len, scale, step_m, r_range })
     }
 
@@ -181,14 +194,6 @@ pub(crate) enum Resistances {
 }
 
 impl Resistances {
-    fn from_f64(v: Vec<f64>) -> Self {
-        if v.iter().all(|&x| (x as f32) as f64 == x) {
-            Resistances::F32(v.into_iter().map(|x| x as f32).collect())
-        } else {
-            Resistances::F64(v)
-        }
-    }
-
     #[inline]
     pub(crate) fn get(&self, i: usize) -> f64 {
         match self {
