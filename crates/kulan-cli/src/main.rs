@@ -27,12 +27,18 @@ enum Command {
     Costdist(commands::costdist::Args),
     /// Least-cost corridors and paths between core areas, with the link table (Linkage Mapper's Linkage Pathways).
     Corridors(commands::corridors::Args),
+    /// Run a Circuitscape .ini file unchanged (same inputs, outputs, names and numbers).
+    Circuitscape(commands::circuitscape::Args),
+    /// Circuit-theory connectivity on Kulan rasters: pairwise resistances and current maps.
+    Circuit(commands::circuit::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Intersect(args) => commands::intersect::run(args),
+        Command::Circuitscape(args) => commands::circuitscape::run(args),
+        Command::Circuit(args) => commands::circuit::run(args),
         Command::Model(args) => commands::model::run(args),
         Command::Resistance(args) => commands::resistance::run(args),
         Command::Costdist(args) => commands::costdist::run(args),

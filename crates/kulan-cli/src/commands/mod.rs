@@ -1,6 +1,8 @@
 //! One module per `kulan` subcommand.
 
 pub mod inputs;
+pub mod circuit;
+pub mod circuitscape;
 pub mod intersect;
 pub mod corridors;
 pub mod costdist;
