@@ -63,6 +63,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t1 = Instant::now();
     let result = cost_distance(&surface, &sources, &opts)?;
     let t_compute = t1.elapsed();
+    let cells = surface.rows * surface.cols;
+    drop(surface);
     write_f64(&args.out, &result.cost, &args.write)?;
     if let (Some(path), Some(b)) = (&args.backlink, &result.backlink) {
         write_raster(path, b, &args.write.options(BACKLINK_NONE as f64))
@@ -76,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "costdist: {} source cells, {} of {} cells reached; compute {:.2} s, total {:.2} s",
         result.n_sources,
         result.reached,
-        surface.rows * surface.cols,
+        cells,
         t_compute.as_secs_f64(),
         t0.elapsed().as_secs_f64()
     );
