@@ -42,7 +42,7 @@ pub struct Args {
     #[arg(long, value_name = "RASTER", conflicts_with_all = ["extent", "cell"])]
     pub template: Option<PathBuf>,
     /// Grid extent XMIN,YMIN,XMAX,YMAX in the analysis CRS (with --cell; give --crs too).
-    #[arg(long, value_name = "XMIN,YMIN,XMAX,YMAX", value_delimiter = ',', num_args = 4, requires = "cell")]
+    #[arg(long, value_name = "XMIN,YMIN,XMAX,YMAX", value_delimiter = ',', allow_hyphen_values = true, requires = "cell")]
     pub extent: Option<Vec<f64>>,
     /// Cell size in metres (with --extent).
     #[arg(long, value_name = "METRES", requires = "extent")]
@@ -86,7 +86,9 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
     } else if let Some(lc) = &landcover {
         (lattice_of(lc), lc.crs.clone(), None)
     } else if let (Some(e), Some(cell)) = (&args.extent, args.cell) {
-        let (xmin, ymin, xmax, ymax) = (e[0], e[1], e[2], e[3]);
+        let [xmin, ymin, xmax, ymax] = e[..] else {
+            bail!("--extent takes four numbers, XMIN,YMIN,XMAX,YMAX; got {}", e.len());
+        };
         if !(cell > 0.0 && xmax > xmin && ymax > ymin) {
             bail!("--extent must be XMIN,YMIN,XMAX,YMAX with XMAX > XMIN and YMAX > YMIN, and --cell positive");
         }
