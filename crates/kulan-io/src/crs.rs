@@ -141,6 +141,17 @@ impl Reprojector {
         self.proj.is_none()
     }
 
+    /// The geometry in the analysis CRS: borrowed when no transformation is needed.
+    pub fn transformed<'g>(&self, geometry: Option<&'g geo::Geometry<f64>>) -> Option<std::borrow::Cow<'g, geo::Geometry<f64>>> {
+        let g = geometry?;
+        if self.is_identity() {
+            return Some(std::borrow::Cow::Borrowed(g));
+        }
+        let mut owned = g.clone();
+        self.apply(&mut owned);
+        Some(std::borrow::Cow::Owned(owned))
+    }
+
     /// Transforms `geometry` in place. Coordinates PROJ cannot transform become NaN, which the
     /// validation step then reports with the feature id.
     pub fn apply(&self, geometry: &mut geo::Geometry<f64>) {

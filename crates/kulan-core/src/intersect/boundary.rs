@@ -24,11 +24,105 @@ pub(crate) fn orient(p: Coord<f64>, q: Coord<f64>, r: Coord<f64>) -> f64 {
     orient2d(RCoord { x: p.x, y: p.y }, RCoord { x: q.x, y: q.y }, RCoord { x: r.x, y: r.y })
 }
 
-/// The boundary of a (valid) multipolygon, with an R-tree over its edges.
+/// The boundary of a (valid) multipolygon, with an R-tree over its edges and a coarse cell mask.
 pub(crate) struct Boundary {
     tree: RTree<Edge>,
     min: Coord<f64>,
     max: Coord<f64>,
+    mask: CellMask,
+}
+
+/// A coarse grid over the area's bounding box. Cells any edge may touch are marked as boundary;
+/// every other cell lies wholly inside or wholly outside, and a box that covers only such cells
+/// is settled without looking at a single edge.
+struct CellMask {
+    nx: usize,
+    ny: usize,
+    origin: Coord<f64>,
+    cell: Coord<f64>,
+    /// 0 outside, 1 inside, 2 boundary.
+    state: Vec<u8>,
+    /// Summed-area table of boundary cells, (nx + 1) × (ny + 1).
+    boundary_sums: Vec<u32>,
+}
+
+const OUTSIDE: u8 = 0;
+const INSIDE: u8 = 1;
+const BOUNDARY: u8 = 2;
+
+impl CellMask {
+    fn new(edges: &[Edge], min: Coord<f64>, max: Coord<f64>, inside: impl Fn(Coord<f64>) -> bool) -> Self {
+        let side = ((edges.len() as f64).sqrt() * 2.0).clamp(4.0, 512.0) as usize;
+        let (w, h) = ((max.x - min.x).max(f64::MIN_POSITIVE), (max.y - min.y).max(f64::MIN_POSITIVE));
+        let (nx, ny) = (side, side);
+        let cell = Coord { x: w / nx as f64, y: h / ny as f64 };
+        let mut mask = CellMask { nx, ny, origin: min, cell, state: vec![OUTSIDE; nx * ny], boundary_sums: Vec::new() };
+        for e in edges {
+            let (i0, j0) = mask.cell_of(Coord { x: e.a.x.min(e.b.x), y: e.a.y.min(e.b.y) }, -1);
+            let (i1, j1) = mask.cell_of(Coord { x: e.a.x.max(e.b.x), y: e.a.y.max(e.b.y) }, 1);
+            for j in j0..=j1 {
+                for i in i0..=i1 {
+                    mask.state[j * nx + i] = BOUNDARY;
+                }
+            }
+        }
+        // Label each 4-connected region of non-boundary cells by testing one cell centre.
+        let mut seen = vec![false; nx * ny];
+        let mut stack = Vec::new();
+        for start in 0..nx * ny {
+            if seen[start] || mask.state[start] == BOUNDARY {
+                continue;
+            }
+            let centre = Coord {
+                x: min.x + ((start % nx) as f64 + 0.5) * cell.x,
+                y: min.y + ((start / nx) as f64 + 0.5) * cell.y,
+            };
+            let value = if inside(centre) { INSIDE } else { OUTSIDE };
+            stack.push(start);
+            seen[start] = true;
+            while let Some(k) = stack.pop() {
+                mask.state[k] = value;
+                let (i, j) = (k % nx, k / nx);
+                let mut visit = |n: usize| {
+                    if !seen[n] && mask.state[n] != BOUNDARY {
+                        seen[n] = true;
+                        stack.push(n);
+                    }
+                };
+                if i > 0 { visit(k - 1); }
+                if i + 1 < nx { visit(k + 1); }
+                if j > 0 { visit(k - nx); }
+                if j + 1 < ny { visit(k + nx); }
+            }
+        }
+        let mut sums = vec![0u32; (nx + 1) * (ny + 1)];
+        for j in 0..ny {
+            for i in 0..nx {
+                let b = (mask.state[j * nx + i] == BOUNDARY) as u32;
+                sums[(j + 1) * (nx + 1) + i + 1] = b + sums[j * (nx + 1) + i + 1] + sums[(j + 1) * (nx + 1) + i] - sums[j * (nx + 1) + i];
+            }
+        }
+        mask.boundary_sums = sums;
+        mask
+    }
+
+    /// The cell holding `p`, widened by `pad` cells (so rounding can never miss a cell), clamped.
+    fn cell_of(&self, p: Coord<f64>, pad: isize) -> (usize, usize) {
+        let clamp = |v: f64, n: usize| -> usize { (v.floor() as isize + pad).clamp(0, n as isize - 1) as usize };
+        (clamp((p.x - self.origin.x) / self.cell.x, self.nx), clamp((p.y - self.origin.y) / self.cell.y, self.ny))
+    }
+
+    /// Inside or outside for a box that meets no boundary cell; `None` when it might.
+    fn classify(&self, env: &AABB<[f64; 2]>) -> Option<bool> {
+        let (lo, hi) = (env.lower(), env.upper());
+        let (i0, j0) = self.cell_of(Coord { x: lo[0], y: lo[1] }, -1);
+        let (i1, j1) = self.cell_of(Coord { x: hi[0], y: hi[1] }, 1);
+        let w = self.nx + 1;
+        let count = self.boundary_sums[(j1 + 1) * w + i1 + 1] + self.boundary_sums[j0 * w + i0]
+            - self.boundary_sums[j0 * w + i1 + 1]
+            - self.boundary_sums[(j1 + 1) * w + i0];
+        (count == 0).then(|| self.state[j0 * self.nx + i0] == INSIDE)
+    }
 }
 
 impl Boundary {
@@ -46,7 +140,18 @@ impl Boundary {
             max.x = max.x.max(e.a.x);
             max.y = max.y.max(e.a.y);
         }
-        Boundary { tree: RTree::bulk_load(edges), min, max }
+        let tree = RTree::bulk_load(edges.clone());
+        let mask = CellMask::new(&edges, min, max, |p| ray_cast(&tree, min, max, p));
+        Boundary { tree, min, max, mask }
+    }
+
+    /// Inside or outside for everything in `env`, when the coarse mask can tell without edges.
+    pub fn classify_box(&self, env: &AABB<[f64; 2]>) -> Option<bool> {
+        let (lo, hi) = (env.lower(), env.upper());
+        if hi[0] < self.min.x || lo[0] > self.max.x || hi[1] < self.min.y || lo[1] > self.max.y {
+            return Some(false);
+        }
+        self.mask.classify(env)
     }
 
     pub fn bbox(&self) -> AABB<[f64; 2]> {
@@ -64,17 +169,27 @@ impl Boundary {
     /// Casts a horizontal ray towards the nearer side of the bounding box and counts the edges it
     /// crosses, with the half-open rule so that a ray through a vertex counts once.
     pub fn contains(&self, p: Coord<f64>) -> bool {
-        if p.x < self.min.x || p.x > self.max.x || p.y < self.min.y || p.y > self.max.y {
+        if let Some(inside) = self.classify_box(&AABB::from_point([p.x, p.y])) {
+            return inside;
+        }
+        ray_cast(&self.tree, self.min, self.max, p)
+    }
+}
+
+/// Point in polygon (boundary included) by casting a ray to the nearer side of the box.
+fn ray_cast(tree: &RTree<Edge>, min: Coord<f64>, max: Coord<f64>, p: Coord<f64>) -> bool {
+    {
+        if p.x < min.x || p.x > max.x || p.y < min.y || p.y > max.y {
             return false;
         }
-        let towards_east = self.max.x - p.x <= p.x - self.min.x;
+        let towards_east = max.x - p.x <= p.x - min.x;
         let ray = if towards_east {
-            AABB::from_corners([p.x, p.y], [self.max.x, p.y])
+            AABB::from_corners([p.x, p.y], [max.x, p.y])
         } else {
-            AABB::from_corners([self.min.x, p.y], [p.x, p.y])
+            AABB::from_corners([min.x, p.y], [p.x, p.y])
         };
         let mut inside = false;
-        for e in self.tree.locate_in_envelope_intersecting(&ray) {
+        for e in tree.locate_in_envelope_intersecting(&ray) {
             let o = orient(e.a, e.b, p);
             if o == 0.0 && on_segment(e.a, e.b, p) {
                 return true;

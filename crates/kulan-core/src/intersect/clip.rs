@@ -219,7 +219,16 @@ fn walk_part(
         }
         expected_first = run.last;
         let coords = index.coords(run);
-        boundary.edges_near(&envelope_of(coords), &mut s.edges);
+        let envelope = envelope_of(coords);
+        if let Some(inside) = boundary.classify_box(&envelope) {
+            if inside {
+                walk.inside_run(coords, run.length);
+            } else {
+                walk.set_state(false);
+            }
+            continue;
+        }
+        boundary.edges_near(&envelope, &mut s.edges);
         if s.edges.is_empty() {
             if boundary.contains(coords[0]) {
                 walk.inside_run(coords, run.length);

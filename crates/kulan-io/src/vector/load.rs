@@ -58,6 +58,13 @@ pub fn load_barriers_and_ranges(
                 layer.label()
             )));
         }
+        if options.crs.target.is_some() {
+            // The extent only matters when Kulan picks the CRS itself.
+            if !layer.features.iter().any(|f| f.geometry.is_some()) {
+                return Err(IoError::Input(format!("{}: no feature has a geometry", layer.label())));
+            }
+            continue;
+        }
         let rect = layer
             .features
             .iter()

@@ -244,11 +244,10 @@ pub fn barriers_from_layer(
             name: text(layer, f, cols.name),
             source: text(layer, f, cols.source).or_else(|| Some(layer.label())),
         };
-        let Some(mut geometry) = f.geometry.clone() else {
+        let Some(geometry) = reproject.transformed(f.geometry.as_ref()) else {
             record(&mut report, on_invalid, id, Problem::Empty, layer)?;
             continue;
         };
-        reproject.apply(&mut geometry);
         match clean_lines(&geometry) {
             Ok(checked) => {
                 if let Some(p) = checked.problems.into_iter().next() {
@@ -312,11 +311,10 @@ pub fn ranges_from_layer(
                 layer.label()
             )));
         }
-        let Some(mut geometry) = f.geometry.clone() else {
+        let Some(geometry) = reproject.transformed(f.geometry.as_ref()) else {
             record(&mut report, on_invalid, id, Problem::Empty, layer)?;
             continue;
         };
-        reproject.apply(&mut geometry);
         match clean_polygons(&geometry) {
             Ok(checked) => {
                 if let Some(p) = checked.problems.into_iter().next() {

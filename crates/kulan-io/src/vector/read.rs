@@ -1,6 +1,7 @@
 //! Reading any OGR layer into plain Rust: geometries as `geo` types and attributes by field name.
 
-use gdal::vector::{FieldValue, LayerAccess, OGRFieldType};
+use gdal::vector::{FieldValue, LayerAccess};
+use rayon::prelude::*;
 
 use super::source::LayerRef;
 use crate::error::IoError;
@@ -86,15 +87,73 @@ impl RawLayer {
 
 /// Reads every feature of a layer. Geometries GDAL cannot convert are kept as `None` and reported
 /// by the caller's validation, so one broken feature does not hide the others.
+///
+/// Large GeoPackage layers are read by several threads at once, each over its own range of
+/// feature ids; features come back in feature-id order either way.
 pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
     let ds = source.open()?;
     let idx = source.layer_index(&ds)?;
-    let mut layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
+    let layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
     let name = layer.name();
     let crs_wkt = layer.spatial_ref().and_then(|s| s.to_wkt().ok()).filter(|w| !w.is_empty());
-    let defn_fields: Vec<(String, OGRFieldType::Type)> =
-        layer.defn().fields().map(|f| (f.name(), f.field_type())).collect();
-    let fields = defn_fields.iter().map(|(n, _)| n.clone()).collect();
+    let fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    let chunks = fid_chunks(&ds, &layer);
+    drop(layer);
+    let features = match chunks {
+        Some(ranges) => {
+            let parts: Vec<Vec<RawFeature>> = ranges
+                .into_par_iter()
+                .map(|(lo, hi)| -> Result<Vec<RawFeature>, IoError> {
+                    let ds = source.open()?;
+                    let mut layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
+                    let fid_col = fid_column(&layer);
+                    layer
+                        .set_attribute_filter(&format!("\"{fid_col}\" >= {lo} AND \"{fid_col}\" < {hi}"))
+                        .map_err(|e| IoError::gdal(format!("{source}: cannot filter by feature id"), e))?;
+                    Ok(read_features(&mut layer, fields.len()))
+                })
+                .collect::<Result<_, _>>()?;
+            parts.into_iter().flatten().collect()
+        }
+        None => {
+            let mut layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
+            read_features(&mut layer, fields.len())
+        }
+    };
+    Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features })
+}
+
+/// Feature-id ranges for a parallel read: only for GeoPackages (whose ids are an indexed integer
+/// key) with enough features to be worth it.
+fn fid_chunks(ds: &gdal::Dataset, layer: &gdal::vector::Layer<'_>) -> Option<Vec<(i64, i64)>> {
+    const MIN_FEATURES: u64 = 20_000;
+    if ds.driver().short_name() != "GPKG" || fid_column(layer).is_empty() {
+        return None;
+    }
+    let count = layer.try_feature_count()?;
+    if count < MIN_FEATURES {
+        return None;
+    }
+    let fid_col = fid_column(layer);
+    let sql = format!("SELECT MIN(\"{fid_col}\"), MAX(\"{fid_col}\") FROM \"{}\"", layer.name());
+    let mut result = ds.execute_sql(&sql, None, gdal::vector::sql::Dialect::DEFAULT).ok()??;
+    let row = result.features().next()?;
+    let (min, max) = (row.field_as_integer64(0).ok()??, row.field_as_integer64(1).ok()??);
+    let threads = rayon::current_num_threads().max(1) as i64;
+    let step = ((max - min + 1) / (threads * 4)).max(1);
+    Some((min..=max).step_by(step as usize).map(|lo| (lo, (lo + step).min(max + 1))).collect())
+}
+
+fn fid_column(layer: &gdal::vector::Layer<'_>) -> String {
+    // SAFETY: the layer handle is valid for the borrow; GDAL returns a string it owns.
+    let ptr = unsafe { gdal_sys::OGR_L_GetFIDColumn(layer.c_layer()) };
+    if ptr.is_null() {
+        return String::new();
+    }
+    unsafe { std::ffi::CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+}
+
+fn read_features(layer: &mut gdal::vector::Layer<'_>, n_fields: usize) -> Vec<RawFeature> {
     // Some drivers (OSM) cannot count features up front and report -1.
     let mut features = Vec::with_capacity(layer.try_feature_count().unwrap_or(0).min(10_000_000) as usize);
     for feature in layer.features() {
@@ -103,14 +162,10 @@ pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
             .geometry()
             .filter(|g| g.has_gdal_ptr())
             .and_then(|g| geo::Geometry::try_from(g).ok());
-        let mut values = Vec::with_capacity(defn_fields.len());
-        for i in 0..defn_fields.len() {
-            let v = feature.field(i).ok().flatten().and_then(simplify);
-            values.push(v);
-        }
+        let values = (0..n_fields).map(|i| feature.field(i).ok().flatten().and_then(simplify)).collect();
         features.push(RawFeature { fid, geometry, values });
     }
-    Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features })
+    features
 }
 
 fn simplify(v: FieldValue) -> Option<AttrValue> {
