@@ -75,13 +75,13 @@ pub enum TriState {
 
 impl TriState {
     fn matches(self, v: Option<bool>) -> bool {
-        match (self, v) {
-            (TriState::Any, _) => true,
-            (TriState::Yes | TriState::YesOrUnknown, Some(true)) => true,
-            (TriState::No | TriState::NoOrUnknown, Some(false)) => true,
-            (TriState::Unknown | TriState::YesOrUnknown | TriState::NoOrUnknown, None) => true,
-            _ => false,
-        }
+        matches!(
+            (self, v),
+            (TriState::Any, _)
+                | (TriState::Yes | TriState::YesOrUnknown, Some(true))
+                | (TriState::No | TriState::NoOrUnknown, Some(false))
+                | (TriState::Unknown | TriState::YesOrUnknown | TriState::NoOrUnknown, None)
+        )
     }
 
     fn describe(self, name: &str) -> String {
@@ -243,7 +243,7 @@ impl When {
     /// True when every condition holds for a crossing structure.
     pub fn matches_crossing(&self, c: &CrossingAttrs) -> bool {
         let t = norm(&c.crossing_type);
-        self.crossing_type.as_ref().map_or(true, |k| k.values().iter().any(|v| *v == t))
+        self.crossing_type.as_ref().map_or(true, |k| k.values().contains(&t))
             && self.width_m.map_or(true, |r| r.matches(c.width_m))
             && self.height_m.map_or(true, |r| r.matches(c.height_m))
     }

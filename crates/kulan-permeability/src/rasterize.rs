@@ -22,7 +22,7 @@ pub struct Lattice {
 impl Lattice {
     /// Fractional `(col, row)` of a map coordinate (x grows with col, y shrinks with row).
     #[inline]
-    fn to_cell(&self, c: Coord<f64>) -> (f64, f64) {
+    fn cell_of(&self, c: Coord<f64>) -> (f64, f64) {
         let t = &self.transform;
         ((c.x - t.origin_x) / t.cell_width, (t.origin_y - c.y) / t.cell_height)
     }
@@ -31,8 +31,8 @@ impl Lattice {
 /// Calls `visit(row, col)` for every grid cell the segment `a`–`b` passes through (cells outside
 /// the grid are skipped). Cells may be visited more than once.
 pub fn supercover_segment(lattice: &Lattice, a: Coord<f64>, b: Coord<f64>, visit: &mut impl FnMut(usize, usize)) {
-    let (x0, y0) = lattice.to_cell(a);
-    let (x1, y1) = lattice.to_cell(b);
+    let (x0, y0) = lattice.cell_of(a);
+    let (x1, y1) = lattice.cell_of(b);
     if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
         return;
     }

@@ -20,7 +20,7 @@ pub struct Args {
 pub enum Action {
     /// Print the classes of a model with p per species; with --barriers, the table your barriers
     /// resolve to (features and length per class).
-    Show(ShowArgs),
+    Show(Box<ShowArgs>),
     /// Print the built-in default model (TOML) to copy and edit.
     Default,
 }
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             print!("{DEFAULT_MODEL_TOML}");
             Ok(())
         }
-        Action::Show(a) => show(a),
+        Action::Show(a) => show(*a),
     }
 }
 
