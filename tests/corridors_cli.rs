@@ -200,3 +200,46 @@ fn costdist_matches_the_skimage_peer_when_bench_data_is_present() {
     }
     eprintln!("compared {compared} peer outputs");
 }
+
+#[test]
+fn resistance_from_land_cover_classes_and_an_extent() {
+    let dir = tempfile::tempdir().unwrap();
+    // Land cover 2 × 3: codes 1 (steppe), 2 (desert), 9 (lake); a road along the top row.
+    let lc = write_grid(dir.path(), "lc.tif", 2, 3, 100.0, vec![1.0, 2.0, 9.0, 1.0, 1.0, 2.0]);
+    let classes = dir.path().join("classes.csv");
+    std::fs::write(&classes, "code,name,resistance,khulan\n1,steppe,5,1\n2,desert,5,2\n9,lake,5,impassable\n").unwrap();
+    let (x0, y0) = (500_000.0, 5_000_000.0);
+    let road = format!(
+        r#"{{"type":"Feature","properties":{{"id":1,"kind":"road","traffic_aadt":2000}},"geometry":{{"type":"LineString","coordinates":[[{},{}],[{},{}]]}}}}"#,
+        x0 - 50.0,
+        y0 + 150.0,
+        x0 + 350.0,
+        y0 + 150.0
+    );
+    let barriers = geojson(dir.path(), "road.geojson", &[road]);
+    let out = dir.path().join("r.asc");
+    run_ok(kulan().args(["resistance", "--species", "kulan", "--barriers"]).arg(&barriers).arg("--landcover").arg(&lc)
+        .arg("--classes").arg(&classes).arg("--out").arg(&out));
+    let r = read_raster(&out).unwrap();
+    // Top row: road R9 p = 0.6 over r0 = 1, 2; cell 100 m: r = r0 (1 + 10 (1/0.6 - 1)) = 7.67 r0; lake NoData.
+    let f = 1.0 + 10.0 * (1.0 / 0.6 - 1.0);
+    // (GDAL reads ASCII grids as float32.)
+    assert!((r.data[0] - f).abs() < 1e-5 && (r.data[1] - 2.0 * f).abs() < 1e-5, "{:?}", r.data);
+    assert!(r.is_nodata(r.data[2]));
+    assert_eq!(&r.data[3..], &[1.0, 1.0, 2.0]);
+    // A land-cover code missing from the table is an error naming it.
+    let lc_bad = write_grid(dir.path(), "lc_bad.tif", 2, 3, 100.0, vec![1.0, 3.0, 9.0, 1.0, 1.0, 2.0]);
+    let e = run_err(kulan().args(["resistance", "--species", "khulan", "--barriers"]).arg(&barriers).arg("--landcover").arg(&lc_bad)
+        .arg("--classes").arg(&classes).arg("--out").arg(&out));
+    assert!(e.contains("3 (1 cells)"), "{e}");
+    // An extent and cell size instead of a template (negative coordinates allowed).
+    let out2 = dir.path().join("r2.tif");
+    run_ok(kulan().args(["resistance", "--species", "khulan", "--crs", UTM48, "--cell", "100", "--extent"])
+        .arg(format!("{},{},{},{}", x0 - 400.0, y0, x0 + 400.0, y0 + 200.0)).arg("--barriers").arg(&barriers).arg("--out").arg(&out2));
+    let r2 = read_raster(&out2).unwrap();
+    assert_eq!((r2.rows, r2.cols), (2, 8));
+    assert!((r2.get(0, 4) - f).abs() < 1e-6 && r2.get(1, 4) == 1.0);
+    // Neither template, land cover nor extent: a clear error.
+    let e = run_err(kulan().args(["resistance", "--species", "khulan", "--barriers"]).arg(&barriers).arg("--out").arg(&out2));
+    assert!(e.contains("say which grid to fill"), "{e}");
+}
