@@ -90,8 +90,15 @@ fn write_geotiff<T: GdalType + Copy + Into<f64>>(
         }
         let mut band = ds.rasterband(1)?;
         band.set_no_data_value(Some(options.nodata))?;
-        let mut buf = Buffer::new((grid.cols, grid.rows), grid.data.clone());
-        band.write((0, 0), (grid.cols, grid.rows), &mut buf)
+        // Strips of whole 256-row tiles, so writing never holds a second copy of the whole grid.
+        let strip = ((1 << 22) / grid.cols.max(1) / 256).max(1) * 256;
+        for row0 in (0..grid.rows).step_by(strip) {
+            let rows = strip.min(grid.rows - row0);
+            let cells = grid.data[row0 * grid.cols..(row0 + rows) * grid.cols].to_vec();
+            let mut buf = Buffer::new((grid.cols, rows), cells);
+            band.write((0, row0 as isize), (grid.cols, rows), &mut buf)?;
+        }
+        Ok(())
     };
     if options.cog {
         let mem = DriverManager::get_driver_by_name("MEM")?;
@@ -106,6 +113,7 @@ fn write_geotiff<T: GdalType + Copy + Into<f64>>(
             "TILED=YES".to_string(),
             format!("COMPRESS={compress}"),
             "BIGTIFF=IF_SAFER".into(),
+            "NUM_THREADS=ALL_CPUS".into(),
         ];
         if options.compress {
             opts.push("PREDICTOR=1".into());
@@ -139,6 +147,21 @@ mod tests {
         assert_eq!(back.get(0, 0), 0.1 + 0.2);
         assert!(back.is_nodata(back.get(2, 3)));
         assert!(!dir.path().read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".tmp")));
+    }
+
+    #[test]
+    fn grids_larger_than_one_strip_keep_every_row() {
+        let (rows, cols) = (600, 8000);
+        let t = GeoTransform::from_lower_left(0.0, 0.0, 1.0, rows);
+        let mut g = Grid::filled(rows, cols, t, 0.0f32);
+        for (i, v) in g.data.iter_mut().enumerate() {
+            *v = (i / cols) as f32;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.tif");
+        write_raster(&p, &g, &RasterWriteOptions::default()).unwrap();
+        let back = read_raster_as::<f32>(&p).unwrap();
+        assert_eq!(back.data, g.data);
     }
 
     #[test]
