@@ -69,6 +69,22 @@ fn crossings_holes_boundary_overlap_and_multipart() {
 }
 
 #[test]
+fn formats_choose_the_outputs() {
+    let f = Fixture::new();
+    let (barriers, ranges) = square_study(&f);
+    let out = f.path("csv_only");
+    kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges, "--out", &out, "--formats", "csv"]).success();
+    let dir = std::path::Path::new(&out);
+    assert!(dir.join("pairs.csv").is_file() && !dir.join("intersections.gpkg").exists());
+    let out = f.path("gpkg_only");
+    kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges, "--out", &out, "--formats", "gpkg"]).success();
+    let dir = std::path::Path::new(&out);
+    assert!(!dir.join("pairs.csv").exists() && dir.join("intersections.gpkg").is_file());
+    let err = kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges, "--out", &out, "--formats", "shp"]).failure();
+    assert!(err.contains("csv") && err.contains("gpkg"), "{err}");
+}
+
+#[test]
 fn same_bytes_with_one_and_two_threads() {
     let f = Fixture::new();
     let (barriers, ranges) = square_study(&f);

@@ -27,6 +27,8 @@ enum Command {
     Costdist(commands::costdist::Args),
     /// Least-cost corridors and paths between core areas, with the link table (Linkage Mapper's Linkage Pathways).
     Corridors(commands::corridors::Args),
+    /// Barrier behaviour from GPS telemetry (BaBA): encounter events, BaRanking, observed crossing rates.
+    Crossings(Box<commands::crossings::Args>),
     /// Run a Circuitscape .ini file unchanged (same inputs, outputs, names and numbers).
     Circuitscape(commands::circuitscape::Args),
     /// Circuit-theory connectivity on Kulan rasters: pairwise resistances and current maps.
@@ -37,6 +39,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Intersect(args) => commands::intersect::run(args),
+        Command::Crossings(args) => commands::crossings::run(*args),
         Command::Circuitscape(args) => commands::circuitscape::run(args),
         Command::Circuit(args) => commands::circuit::run(args),
         Command::Model(args) => commands::model::run(args),

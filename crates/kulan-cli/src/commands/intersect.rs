@@ -3,7 +3,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use std::io::Write as _;
+
 use anyhow::Context;
+use rayon::prelude::*;
 use kulan_core::intersect::{intersect_ranges, BarrierIndex, RangeIntersection};
 use kulan_core::{BarrierKind, FeatureId};
 use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, LayerRef, Loaded, Row, VectorWriter};
@@ -26,8 +29,18 @@ pub struct Args {
     /// Leave the clipped barrier geometry out of intersections.gpkg (faster for huge runs).
     #[arg(long)]
     pub no_geometry: bool,
+    /// Which outputs to write: csv (pairs.csv, totals.csv), gpkg (intersections.gpkg), or both.
+    /// A GeoPackage of millions of pairs takes minutes to write; continental runs may want csv only.
+    #[arg(long, value_delimiter = ',', default_value = "csv,gpkg")]
+    pub formats: Vec<OutputFormat>,
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Gpkg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -38,22 +51,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let index = BarrierIndex::new(&loaded.barriers);
     stages.done("index");
     let bar = progress::bar(loaded.ranges.len() as u64, "ranges");
-    let results = intersect_ranges(&index, &loaded.ranges, !args.no_geometry, || bar.inc(1));
+    let want_gpkg = args.formats.contains(&OutputFormat::Gpkg);
+    let results = intersect_ranges(&index, &loaded.ranges, want_gpkg && !args.no_geometry, || bar.inc(1));
     bar.finish_and_clear();
     stages.done("intersect");
     let order = range_order(&loaded);
-    write_pairs_csv(&args.out.join("pairs.csv"), &loaded, &results, &order)?;
-    write_totals_csv(&args.out.join("totals.csv"), &loaded, &results, &order)?;
-    stages.done("write csv");
-    write_gpkg(&args.out.join("intersections.gpkg"), &loaded, &results, &order)?;
-    stages.done("write gpkg");
+    let mut written = Vec::new();
+    if args.formats.contains(&OutputFormat::Csv) {
+        write_pairs_csv(&args.out.join("pairs.csv"), &loaded, &results, &order)?;
+        write_totals_csv(&args.out.join("totals.csv"), &loaded, &results, &order)?;
+        stages.done("write csv");
+        written.extend(["pairs.csv", "totals.csv"]);
+    }
+    if want_gpkg {
+        write_gpkg(&args.out.join("intersections.gpkg"), &loaded, &results, &order)?;
+        stages.done("write gpkg");
+        written.push("intersections.gpkg");
+    }
     let n_pairs: usize = results.iter().map(|r| r.pairs.len()).sum();
     eprintln!(
-        "{} barriers × {} ranges: {} intersecting pairs; wrote {}/{{pairs.csv,totals.csv,intersections.gpkg}} (CRS: {})",
+        "{} barriers × {} ranges: {} intersecting pairs; wrote {}/{{{}}} (CRS: {})",
         loaded.barriers.len(),
         loaded.ranges.len(),
         n_pairs,
         args.out.display(),
+        written.join(","),
         loaded.crs.definition
     );
     Ok(())
@@ -74,8 +96,19 @@ fn sorted_pairs<'a>(loaded: &Loaded, r: &'a RangeIntersection) -> Vec<&'a kulan_
 }
 
 fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_chunks(path, std::iter::once(text.to_string()))
+}
+
+/// Writes text chunks in order to `path`, atomically.
+fn write_chunks(path: &Path, chunks: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
     let target = AtomicPath::new(path)?;
-    std::fs::write(target.temp(), text).with_context(|| format!("cannot write {}", path.display()))?;
+    let file = std::fs::File::create(target.temp()).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    for chunk in chunks {
+        w.write_all(chunk.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    drop(w);
     target.commit()?;
     Ok(())
 }
@@ -91,16 +124,20 @@ fn csv_field(id: &FeatureId) -> String {
 }
 
 fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
-    let mut out = String::from("range_id,barrier_id,length_m,kind,boundary_crossings\n");
-    for &ri in order {
-        let r = &results[ri];
-        let range_id = csv_field(&loaded.ranges[ri].id);
-        for p in sorted_pairs(loaded, r) {
-            let b = &loaded.barriers[p.barrier];
-            writeln!(out, "{range_id},{},{},{},{}", csv_field(&b.id), p.length, b.kind(), p.boundary_crossings)?;
-        }
-    }
-    write_text(path, &out)
+    // Each range's rows are formatted on its own thread; the chunks are written in range order.
+    let chunks: Vec<String> = order
+        .par_iter()
+        .map(|&ri| {
+            let mut out = String::new();
+            let range_id = csv_field(&loaded.ranges[ri].id);
+            for p in sorted_pairs(loaded, &results[ri]) {
+                let b = &loaded.barriers[p.barrier];
+                let _ = writeln!(out, "{range_id},{},{},{},{}", csv_field(&b.id), p.length, b.kind(), p.boundary_crossings);
+            }
+            out
+        })
+        .collect();
+    write_chunks(path, std::iter::once("range_id,barrier_id,length_m,kind,boundary_crossings\n".to_string()).chain(chunks))
 }
 
 fn write_totals_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {

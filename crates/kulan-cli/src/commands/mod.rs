@@ -6,6 +6,7 @@ pub mod circuitscape;
 pub mod intersect;
 pub mod corridors;
 pub mod costdist;
+pub mod crossings;
 pub mod gridio;
 pub mod model;
 pub mod resistance;
