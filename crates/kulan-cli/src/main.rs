@@ -27,6 +27,8 @@ enum Command {
     Costdist(commands::costdist::Args),
     /// Least-cost corridors and paths between core areas, with the link table (Linkage Mapper's Linkage Pathways).
     Corridors(commands::corridors::Args),
+    /// Effective mesh size (m_eff, CUT and CBC) per reporting unit, and the patch map.
+    Fragment(commands::fragment::Args),
     /// Barrier behaviour from GPS telemetry (BaBA): encounter events, BaRanking, observed crossing rates.
     Crossings(Box<commands::crossings::Args>),
     /// Run a Circuitscape .ini file unchanged (same inputs, outputs, names and numbers).
@@ -39,6 +41,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Intersect(args) => commands::intersect::run(args),
+        Command::Fragment(args) => commands::fragment::run(args),
         Command::Crossings(args) => commands::crossings::run(*args),
         Command::Circuitscape(args) => commands::circuitscape::run(args),
         Command::Circuit(args) => commands::circuit::run(args),

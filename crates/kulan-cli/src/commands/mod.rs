@@ -7,6 +7,7 @@ pub mod intersect;
 pub mod corridors;
 pub mod costdist;
 pub mod crossings;
+pub mod fragment;
 pub mod gridio;
 pub mod model;
 pub mod resistance;
