@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use kulan_core::geometry::{clean_lines, clean_polygons, OnInvalid, Problem};
+use kulan_core::geometry::{clean_lines, clean_polygons, Checked, OnInvalid, Problem};
 use kulan_core::{Barrier, BarrierAttrs, BarrierKind, BarrierStatus, FeatureId, Range};
 
 use super::read::{AttrValue, RawFeature, RawLayer};
@@ -244,24 +244,8 @@ pub fn barriers_from_layer(
             name: text(layer, f, cols.name),
             source: text(layer, f, cols.source).or_else(|| Some(layer.label())),
         };
-        let Some(geometry) = reproject.transformed(f.geometry.as_ref()) else {
-            record(&mut report, on_invalid, id, Problem::Empty, layer)?;
-            continue;
-        };
-        match clean_lines(&geometry) {
-            Ok(checked) => {
-                if let Some(p) = checked.problems.into_iter().next() {
-                    match on_invalid {
-                        OnInvalid::Repair => report.repaired.push((id.clone(), p)),
-                        _ => {
-                            record(&mut report, on_invalid, id, p, layer)?;
-                            continue;
-                        }
-                    }
-                }
-                out.push(Barrier { id, geometry: checked.geometry, attrs });
-            }
-            Err(p) => record(&mut report, on_invalid, id, p, layer)?,
+        if let Some(geometry) = usable_geometry(f, &id, reproject, clean_lines, on_invalid, &mut report, layer)? {
+            out.push(Barrier { id, geometry, attrs });
         }
     }
     if !unknown_kinds.is_empty() {
@@ -275,6 +259,34 @@ pub fn barriers_from_layer(
     }
     report.kept = out.len();
     Ok((out, report))
+}
+
+/// The feature's geometry reprojected and checked by `clean`, or `None` when it is left out;
+/// repairs and omissions go into the report, and `--on-invalid fail` turns them into an error.
+fn usable_geometry<G>(
+    f: &RawFeature,
+    id: &FeatureId,
+    reproject: &Reprojector,
+    clean: impl Fn(&geo::Geometry<f64>) -> Result<Checked<G>, Problem>,
+    on_invalid: OnInvalid,
+    report: &mut LayerReport,
+    layer: &RawLayer,
+) -> Result<Option<G>, IoError> {
+    let Some(geometry) = reproject.transformed(f.geometry.as_ref()) else {
+        record(report, on_invalid, id.clone(), Problem::Empty, layer)?;
+        return Ok(None);
+    };
+    match clean(&geometry) {
+        Ok(checked) => match (checked.problems.into_iter().next(), on_invalid) {
+            (None, _) => Ok(Some(checked.geometry)),
+            (Some(p), OnInvalid::Repair) => {
+                report.repaired.push((id.clone(), p));
+                Ok(Some(checked.geometry))
+            }
+            (Some(p), _) => record(report, on_invalid, id.clone(), p, layer).map(|_| None),
+        },
+        Err(p) => record(report, on_invalid, id.clone(), p, layer).map(|_| None),
+    }
 }
 
 /// Notes an unusable feature: skipped (repair/skip) or an error (fail).
@@ -311,29 +323,13 @@ pub fn ranges_from_layer(
                 layer.label()
             )));
         }
-        let Some(geometry) = reproject.transformed(f.geometry.as_ref()) else {
-            record(&mut report, on_invalid, id, Problem::Empty, layer)?;
-            continue;
-        };
-        match clean_polygons(&geometry) {
-            Ok(checked) => {
-                if let Some(p) = checked.problems.into_iter().next() {
-                    match on_invalid {
-                        OnInvalid::Repair => report.repaired.push((id.clone(), p)),
-                        _ => {
-                            record(&mut report, on_invalid, id, p, layer)?;
-                            continue;
-                        }
-                    }
-                }
-                out.push(Range {
-                    id,
-                    species: text(layer, f, species_col),
-                    season: text(layer, f, season_col),
-                    geometry: checked.geometry,
-                });
-            }
-            Err(p) => record(&mut report, on_invalid, id, p, layer)?,
+        if let Some(geometry) = usable_geometry(f, &id, reproject, clean_polygons, on_invalid, &mut report, layer)? {
+            out.push(Range {
+                id,
+                species: text(layer, f, species_col),
+                season: text(layer, f, season_col),
+                geometry,
+            });
         }
     }
     report.kept = out.len();
