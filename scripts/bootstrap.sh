@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Kulan needs to build on Debian/Ubuntu, skipping whatever is already there.
-# Run as root or with sudo available. Safe to run again.
+# Sourced by scripts/run-sample.sh and scripts/run-tests.sh (so a freshly installed cargo is on
+# their PATH). Needs root or sudo for apt. Safe to run again.
 set -euo pipefail
 
 packages=(libgdal-dev libproj-dev pkg-config libclang-dev gdal-bin)
@@ -23,6 +24,5 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "kulan: installing Rust with rustup" >&2
   command -v curl >/dev/null 2>&1 || { $SUDO apt-get update -qq; $SUDO apt-get install -y -qq curl ca-certificates >/dev/null; }
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
-  echo "kulan: Rust installed; open a new shell (or run: . \"\$HOME/.cargo/env\") so cargo is on PATH" >&2
-  exit 1
+  export PATH="$HOME/.cargo/bin:$PATH"
 fi
