@@ -278,7 +278,8 @@ fn accumulate(cum: &mut [f64], maxmap: &mut [f64], cells: &[f64]) {
 
 fn write_cum_max(inp: &RasterInputs, out: &Outputs<'_>, cum: Vec<f64>, maxmap: Vec<f64>, files: &mut Vec<PathBuf>) -> Result<(), CircuitError> {
     if out.write_cur {
-        out.write(inp, "cum_curmap", "", cum, false, files)?;
+        // set_null_currents_to_nodata applies to the cumulative map too (sgVerify14).
+        out.write(inp, "cum_curmap", "", cum, out.null_cur, files)?;
     }
     if out.write_max {
         let m: Vec<f64> = maxmap
@@ -325,6 +326,19 @@ fn pair_maps(
     Ok(Some(cells))
 }
 
+/// Maps of a pair whose two focal nodes are one node (same short-circuit region): no current
+/// flows and no voltage builds up, so Circuitscape writes all-zero maps (sgVerify11_*_1_4.asc).
+fn same_node_maps(inp: &RasterInputs, out: &Outputs<'_>, name: &str, files: &mut Vec<PathBuf>) -> Result<(), CircuitError> {
+    let zeros = vec![0.0; inp.cond.len()];
+    if out.write_volt {
+        out.write(inp, "voltmap", name, zeros.clone(), out.null_volt, files)?;
+    }
+    if out.write_cur && !out.cum_only {
+        out.write(inp, "curmap", name, zeros, out.null_cur, files)?;
+    }
+    Ok(())
+}
+
 fn pairwise(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opts: RunOptions) -> Result<RunSummary, CircuitError> {
     let inp = load(cfg, reader, true)?;
     let out = Outputs::new(cfg, writer, inp.nodata);
@@ -354,6 +368,7 @@ fn pairwise(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, op
                 if a == b {
                     res[i][j] = 0.0;
                     res[j][i] = 0.0;
+                    same_node_maps(&inp, &out, &format!("_{}_{}", ids[i], ids[j]), &mut summary.files)?;
                     continue;
                 }
                 if let Some(r) = ps.resistance(a, b) {
@@ -394,6 +409,10 @@ fn pairwise(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, op
                 let first = |id: i64| inp.points.iter().find(|p| p.0 == id).and_then(|p| rg.node_at(p.1, p.2));
                 let (Some(a), Some(b)) = (first(ids[i]), first(ids[j])) else { continue };
                 if a == b {
+                    // Both regions lie in one short-circuit polygon: no resistance between them.
+                    res[i][j] = 0.0;
+                    res[j][i] = 0.0;
+                    same_node_maps(&inp, &out, &format!("_{}_{}", ids[i], ids[j]), &mut summary.files)?;
                     continue;
                 }
                 let solver = solver_for(opts, rg.graph.n(), rg.graph.n_edges() * 2 + rg.graph.n());
@@ -538,10 +557,21 @@ fn one_all(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opt
                 }
                 super::raster::resolve_conflicts(&mut sources, &mut grounds, "rmvgnd");
             } else {
+                // Every other focal id injects once, however many cells it covers (a focal
+                // region is one node): Circuitscape's expected maps carry k−1 A into the ground
+                // for k unit sources, also when ids repeat. Upstream's include/exclude list does
+                // not remove sources here; it selects which ids inject their variable strength,
+                // the others inject 1 A (allToOneVerify12: for ground 1, id 8 (included) injects
+                // 0.8 A; for ground 2, id 8 (excluded) injects 1 A).
+                let mut injected: Vec<(i64, usize)> = Vec::new();
                 for (c, &id) in point_map.iter().enumerate() {
-                    if id != 0 && id != n && allowed(id) {
+                    if id != 0 && id != n {
                         if let Some(v) = node_of(c) {
-                            sources[v] += 1.0;
+                            if !injected.contains(&(id, v)) {
+                                injected.push((id, v));
+                                let strength = if allowed(id) { inp.strengths.as_ref().and_then(|s| s.get(&id).copied()) } else { None };
+                                sources[v] += strength.unwrap_or(1.0);
+                            }
                         }
                     }
                     if id == n {
@@ -568,7 +598,13 @@ fn one_all(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opt
                 let v = node_of(first_cell[&n]).map_or(0.0, |k| volt[k]) / strength;
                 if v.abs() < 1e-12 { -1.0 } else { v }
             } else {
-                0.0
+                // All-to-one reports 0 when some *included* partner reaches the ground, -1
+                // otherwise, even though excluded ids still inject (allToOneVerify12, id 4).
+                let comp = check.map(|cn| comps.comp[cn]);
+                let reached = point_map.iter().enumerate().any(|(c, &id)| {
+                    id != 0 && id != n && allowed(id) && node_of(c).is_some_and(|v| Some(comps.comp[v]) == comp)
+                });
+                if reached { 0.0 } else { -1.0 }
             };
             let name = format!("_{n}");
             if out.write_volt {
@@ -600,7 +636,9 @@ fn one_all(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opt
         let (r, cells, files) = r?;
         summary.files.extend(files);
         summary.solves += 1;
-        if let Some(c) = cells {
+        // A focal id reported as -1 still gets its own map, but stays out of the cumulative
+        // and maximum maps (allToOneVerify12: the map of id 4 is not in the cumulative map).
+        if let (Some(c), true) = (cells, r != -1.0) {
             accumulate(&mut cum, &mut maxmap, &c);
         }
         table.push_str(&format!("{} {}\n", ids[i], io::fmt_num(r)));
