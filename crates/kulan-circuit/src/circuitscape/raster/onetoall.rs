@@ -81,7 +81,7 @@ pub(super) fn one_all(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn Grid
             let strength = inp.strengths.as_ref().and_then(|s| s.get(&n).copied()).unwrap_or(1.0);
             let mut sources = vec![0.0; rg.graph.n()];
             let mut grounds = vec![0.0; rg.graph.n()];
-            let allowed = |other: i64| inp.pairs.as_ref().is_none_or(|f| f.allows(n, other));
+            let allowed = |other: i64| inp.pairs.as_ref().map_or(true, |f| f.allows(n, other));
             if one_to_all {
                 if let Some(v) = node_of(first_cell[&n]) {
                     sources[v] += strength;
