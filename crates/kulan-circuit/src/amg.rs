@@ -285,8 +285,14 @@ struct MultigridFactor {
     max_iter: usize,
 }
 
+/// Dot product with a fixed summation order: partial sums over fixed 8192-element blocks, added
+/// in block order. A rayon `sum()` adds in an order that depends on the thread count and on
+/// work stealing, which would make CG iterates (and outputs) differ with RAYON_NUM_THREADS.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.par_iter().zip(b.par_iter()).with_min_len(8192).map(|(x, y)| x * y).sum()
+    const BLOCK: usize = 8192;
+    let partial: Vec<f64> =
+        a.par_chunks(BLOCK).zip(b.par_chunks(BLOCK)).map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>()).collect();
+    partial.iter().sum()
 }
 
 impl Factorization for MultigridFactor {

@@ -59,16 +59,18 @@ impl GridReader for AscReader {
     }
 }
 
-/// Writes ASCII grids as Circuitscape does (values rounded to 8 decimals), gzipped when asked.
+/// Writes ASCII grids as Circuitscape does (values rounded to 8 decimals), always plain `.asc`:
+/// Circuitscape.jl reads `compress_grids` but its `write_aagrid` ignores it, and upstream's
+/// mgVerify7 (compress_grids = True) expects `mgVerify7_curmap.asc`. Same names, same files.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AscWriter;
 
 impl GridWriter for AscWriter {
-    fn extension(&self, compress: bool) -> String {
-        if compress { "asc.gz".into() } else { "asc".into() }
+    fn extension(&self, _compress: bool) -> String {
+        "asc".into()
     }
 
-    fn write(&self, path: &Path, grid: &Grid<f64>, nodata: f64, compress: bool) -> Result<(), CircuitError> {
+    fn write(&self, path: &Path, grid: &Grid<f64>, nodata: f64, _compress: bool) -> Result<(), CircuitError> {
         let mut s = String::with_capacity(grid.data.len() * 8 + 200);
         let t = &grid.transform;
         let yll = t.origin_y - t.cell_height * grid.rows as f64;
@@ -90,7 +92,7 @@ impl GridWriter for AscWriter {
             }
             s.push('\n');
         }
-        write_bytes(path, s.as_bytes(), compress)
+        write_bytes(path, s.as_bytes(), false)
     }
 }
 

@@ -14,6 +14,9 @@ use crate::graph::{Connectivity, RasterGraph, RasterGraphSpec, Scheme};
 use crate::solver::{choose, make_solver, LinearSolver};
 use crate::CircuitError;
 
+mod onetoall;
+use onetoall::one_all;
+
 /// Inputs shared by the raster modes.
 struct RasterInputs {
     habitat: Grid<f64>,
@@ -278,7 +281,8 @@ fn accumulate(cum: &mut [f64], maxmap: &mut [f64], cells: &[f64]) {
 
 fn write_cum_max(inp: &RasterInputs, out: &Outputs<'_>, cum: Vec<f64>, maxmap: Vec<f64>, files: &mut Vec<PathBuf>) -> Result<(), CircuitError> {
     if out.write_cur {
-        out.write(inp, "cum_curmap", "", cum, false, files)?;
+        // set_null_currents_to_nodata applies to the cumulative map too (sgVerify14).
+        out.write(inp, "cum_curmap", "", cum, out.null_cur, files)?;
     }
     if out.write_max {
         let m: Vec<f64> = maxmap
@@ -325,6 +329,19 @@ fn pair_maps(
     Ok(Some(cells))
 }
 
+/// Maps of a pair whose two focal nodes are one node (same short-circuit region): no current
+/// flows and no voltage builds up, so Circuitscape writes all-zero maps (sgVerify11_*_1_4.asc).
+fn same_node_maps(inp: &RasterInputs, out: &Outputs<'_>, name: &str, files: &mut Vec<PathBuf>) -> Result<(), CircuitError> {
+    let zeros = vec![0.0; inp.cond.len()];
+    if out.write_volt {
+        out.write(inp, "voltmap", name, zeros.clone(), out.null_volt, files)?;
+    }
+    if out.write_cur && !out.cum_only {
+        out.write(inp, "curmap", name, zeros, out.null_cur, files)?;
+    }
+    Ok(())
+}
+
 fn pairwise(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opts: RunOptions) -> Result<RunSummary, CircuitError> {
     let inp = load(cfg, reader, true)?;
     let out = Outputs::new(cfg, writer, inp.nodata);
@@ -354,6 +371,7 @@ fn pairwise(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, op
                 if a == b {
                     res[i][j] = 0.0;
                     res[j][i] = 0.0;
+                    same_node_maps(&inp, &out, &format!("_{}_{}", ids[i], ids[j]), &mut summary.files)?;
                     continue;
                 }
                 if let Some(r) = ps.resistance(a, b) {
@@ -394,6 +412,10 @@ fn pairwise(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, op
                 let first = |id: i64| inp.points.iter().find(|p| p.0 == id).and_then(|p| rg.node_at(p.1, p.2));
                 let (Some(a), Some(b)) = (first(ids[i]), first(ids[j])) else { continue };
                 if a == b {
+                    // Both regions lie in one short-circuit polygon: no resistance between them.
+                    res[i][j] = 0.0;
+                    res[j][i] = 0.0;
+                    same_node_maps(&inp, &out, &format!("_{}_{}", ids[i], ids[j]), &mut summary.files)?;
                     continue;
                 }
                 let solver = solver_for(opts, rg.graph.n(), rg.graph.n_edges() * 2 + rg.graph.n());
@@ -449,167 +471,6 @@ fn pair_polymap(inp: &RasterInputs, id1: i64, id2: i64) -> Vec<i64> {
         }
     }
     newpoly
-}
-
-// ------------------------------------------------------------------------------------------------
-// One-to-all and all-to-one
-
-fn one_all(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opts: RunOptions, one_to_all: bool) -> Result<RunSummary, CircuitError> {
-    let inp = load(cfg, reader, true)?;
-    let out = Outputs::new(cfg, writer, inp.nodata);
-    let mut summary = RunSummary {
-        mode: if one_to_all { "raster one-to-all".into() } else { "raster all-to-one".into() },
-        ..Default::default()
-    };
-    let cols = inp.habitat.cols;
-    let ncell = inp.cond.len();
-    let mut point_map = vec![0i64; ncell];
-    for p in &inp.points {
-        point_map[p.1 * cols + p.2] = p.0;
-    }
-    let ids = unique_ids(&inp.points);
-    let no_repeats = ids.len() == inp.points.len();
-    // Short-circuit map: polygons combined with the focal regions.
-    let newpoly: Vec<i64> = match &inp.regions {
-        None => point_map.clone(),
-        Some(poly) => {
-            let mut np = poly.clone();
-            if no_repeats {
-                let k = poly.iter().copied().max().unwrap_or(0);
-                for c in 0..ncell {
-                    if point_map[c] != 0 && poly[c] == 0 {
-                        np[c] = point_map[c] + k;
-                    }
-                }
-            } else {
-                let k = poly.iter().copied().max().unwrap_or(0).max(point_map.iter().copied().max().unwrap_or(0));
-                for c in 0..ncell {
-                    let v1 = point_map[c];
-                    if v1 == 0 {
-                        continue;
-                    }
-                    let v2 = np[c];
-                    if v2 == 0 {
-                        np[c] = k + v1;
-                    } else if v1 != v2 {
-                        for x in np.iter_mut() {
-                            if *x == v2 {
-                                *x = v1;
-                            }
-                        }
-                    }
-                }
-            }
-            np
-        }
-    };
-    let rg = inp.graph(Some(&newpoly))?;
-    summary.nodes = rg.graph.n();
-    let comps = rg.graph.components();
-    let solver = solver_for(opts, rg.graph.n(), rg.graph.n_edges() * 2 + rg.graph.n());
-    let mut first_cell: HashMap<i64, usize> = HashMap::new();
-    for p in &inp.points {
-        first_cell.entry(p.0).or_insert(p.1 * cols + p.2);
-    }
-    let node_of = |cell: usize| -> Option<usize> {
-        let k = rg.node_of_cell[cell];
-        (k >= 0).then_some(k as usize)
-    };
-
-    let results: Vec<Result<(f64, Option<Vec<f64>>, Vec<PathBuf>), CircuitError>> = ids
-        .par_iter()
-        .enumerate()
-        .map(|(i, &n)| {
-            let mut files = Vec::new();
-            let strength = inp.strengths.as_ref().and_then(|s| s.get(&n).copied()).unwrap_or(1.0);
-            let mut sources = vec![0.0; rg.graph.n()];
-            let mut grounds = vec![0.0; rg.graph.n()];
-            let allowed = |other: i64| inp.pairs.as_ref().is_none_or(|f| f.allows(n, other));
-            if one_to_all {
-                if let Some(v) = node_of(first_cell[&n]) {
-                    sources[v] += strength;
-                }
-                for (c, &id) in point_map.iter().enumerate() {
-                    if id > 0 && id != n && allowed(id) {
-                        if let Some(v) = node_of(c) {
-                            grounds[v] = f64::INFINITY;
-                        }
-                    }
-                }
-                super::raster::resolve_conflicts(&mut sources, &mut grounds, "rmvgnd");
-            } else {
-                for (c, &id) in point_map.iter().enumerate() {
-                    if id != 0 && id != n && allowed(id) {
-                        if let Some(v) = node_of(c) {
-                            sources[v] += 1.0;
-                        }
-                    }
-                    if id == n {
-                        if let Some(v) = node_of(c) {
-                            grounds[v] = f64::INFINITY;
-                        }
-                    }
-                }
-                super::raster::resolve_conflicts(&mut sources, &mut grounds, "rmvsrc");
-            }
-            // The component solved: the one holding the i-th focal cell (Circuitscape's check node).
-            let check = inp.points.get(i).and_then(|p| node_of(p.1 * cols + p.2));
-            let (volt, solved) = match check {
-                Some(cn) => {
-                    let s = solve_advanced(&rg.graph, &comps, &sources, &grounds, Some(comps.comp[cn]), solver.as_ref(), Some(&rg.node_cell))?;
-                    let solved = !s.solved.is_empty();
-                    (s.voltages, solved)
-                }
-                None => (vec![0.0; rg.graph.n()], false),
-            };
-            let r = if !solved {
-                -1.0
-            } else if one_to_all {
-                let v = node_of(first_cell[&n]).map_or(0.0, |k| volt[k]) / strength;
-                if v.abs() < 1e-12 { -1.0 } else { v }
-            } else {
-                0.0
-            };
-            let name = format!("_{n}");
-            if out.write_volt {
-                out.write(&inp, "voltmap", &name, rg.to_cells(&volt, 0.0), out.null_volt, &mut files)?;
-            }
-            let mut cells_out = None;
-            if out.write_cur {
-                let cells = if solved {
-                    let c = comps.comp[check.expect("solved")];
-                    let nodes = &comps.members[c];
-                    let v: Vec<f64> = nodes.iter().map(|&k| volt[k]).collect();
-                    let cur = node_currents(&rg.graph, nodes, &comps.local, &v, None);
-                    component_cells(&rg, nodes, &cur)
-                } else {
-                    vec![0.0; ncell]
-                };
-                if !out.cum_only {
-                    out.write(&inp, "curmap", &name, cells.clone(), out.null_cur, &mut files)?;
-                }
-                cells_out = Some(cells);
-            }
-            Ok((r, cells_out, files))
-        })
-        .collect();
-    let mut cum = vec![0.0; ncell];
-    let mut maxmap = vec![f64::NEG_INFINITY; ncell];
-    let mut table = String::new();
-    for (i, r) in results.into_iter().enumerate() {
-        let (r, cells, files) = r?;
-        summary.files.extend(files);
-        summary.solves += 1;
-        if let Some(c) = cells {
-            accumulate(&mut cum, &mut maxmap, &c);
-        }
-        table.push_str(&format!("{} {}\n", ids[i], io::fmt_num(r)));
-    }
-    let rp = suffixed(&out.prefix, "_resistances.out");
-    io::write_bytes(&rp, table.as_bytes(), false)?;
-    summary.files.push(rp);
-    write_cum_max(&inp, &out, cum, maxmap, &mut summary.files)?;
-    Ok(summary)
 }
 
 // ------------------------------------------------------------------------------------------------

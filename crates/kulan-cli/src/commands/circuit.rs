@@ -153,26 +153,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
     let t2 = std::time::Instant::now();
     if !args.no_current {
-        let cum = pairs
-            .par_iter()
-            .fold(
-                || vec![0.0f64; n],
-                |mut acc, &(a, b)| {
+        // Pairs are solved in parallel a few at a time and their currents added in pair order,
+        // so the map is bit-identical whatever RAYON_NUM_THREADS is (a parallel fold/reduce
+        // would add in an order set by work stealing). Memory: CHUNK node vectors.
+        const CHUNK: usize = 4;
+        let mut cum = vec![0.0f64; n];
+        for chunk in pairs.chunks(CHUNK) {
+            let currents: Vec<(&[usize], Vec<f64>)> = chunk
+                .par_iter()
+                .map(|&(a, b)| {
                     let sol = ps.pair(a, b).expect("connected pair");
                     let cur = node_currents(&rg.graph, sol.nodes, &ps.comps.local, &sol.voltages, None);
-                    for (x, c) in sol.nodes.iter().zip(cur) {
-                        acc[*x] += c;
-                    }
-                    acc
-                },
-            )
-            .reduce(
-                || vec![0.0f64; n],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+                    (sol.nodes, cur)
+                })
+                .collect();
+            for (nodes, cur) in currents {
+                for (x, c) in nodes.iter().zip(cur) {
+                    cum[*x] += c;
+                }
+            }
+        }
         let cells = rg.to_cells(&cum, f64::NAN);
         let mut g = res.map(|_| 0.0f32);
         for (o, v) in g.data.iter_mut().zip(cells) {
@@ -202,5 +202,87 @@ trait ParseSolver {
 impl ParseSolver for kulan_circuit::SolverKind {
     fn max_parse(self, s: &str) -> anyhow::Result<kulan_circuit::SolverKind> {
         super::circuitscape::parse_solver(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kulan_core::raster::{GeoTransform, Grid};
+
+    fn tif(path: &std::path::Path, rows: usize, cols: usize, f: impl Fn(usize, usize) -> f32) {
+        let mut g = Grid::filled(rows, cols, GeoTransform::from_lower_left(0.0, 0.0, 30.0, rows), 0.0f32);
+        for r in 0..rows {
+            for c in 0..cols {
+                g.set(r, c, f(r, c));
+            }
+        }
+        g.nodata = Some(-9999.0);
+        kulan_io::write_raster(path, &g, &RasterWriteOptions { nodata: -9999.0, ..Default::default() }).unwrap();
+    }
+
+    fn args(dir: &std::path::Path, out: &str, solver: &str) -> Args {
+        Args {
+            resistance: dir.join("res.tif"),
+            focal: dir.join("focal.tif"),
+            conductance: false,
+            connect: 8,
+            scheme: "avg-cond".into(),
+            regions: false,
+            out: dir.join(out),
+            no_current: false,
+            solver: solver.into(),
+            tol: 1e-10,
+        }
+    }
+
+    fn read(dir: &std::path::Path, out: &str) -> (String, Vec<f64>) {
+        let csv = std::fs::read_to_string(dir.join(format!("{out}_resistances.csv"))).unwrap();
+        (csv, kulan_io::read_raster(&dir.join(format!("{out}_cum_curmap.tif"))).unwrap().data)
+    }
+
+    /// A strip of four cells of resistance 2: three links of 2 Ω in series, and the whole
+    /// 1 A passes every cell (node current = max(inflow, outflow)).
+    #[test]
+    fn strip_resistance_and_current() {
+        let d = tempfile::tempdir().unwrap();
+        tif(&d.path().join("res.tif"), 1, 4, |_, _| 2.0);
+        tif(&d.path().join("focal.tif"), 1, 4, |_, c| [1.0, 0.0, 0.0, 2.0][c]);
+        run(args(d.path(), "s", "auto")).unwrap();
+        let (csv, cum) = read(d.path(), "s");
+        let rows: Vec<Vec<f64>> = csv.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+        assert!(csv.starts_with("focal_id,1,2\n") && rows.len() == 2, "{csv}");
+        assert!((rows[0][2] - 6.0).abs() < 1e-9 && (rows[1][1] - 6.0).abs() < 1e-9 && rows[0][1] == 0.0, "{csv}");
+        assert!(cum.iter().all(|&v| (v - 1.0).abs() < 1e-6), "{cum:?}");
+    }
+
+    /// Same files whatever the number of threads, and the iterative solver agrees with the direct.
+    #[test]
+    fn deterministic_across_thread_counts() {
+        let d = tempfile::tempdir().unwrap();
+        // Over 8192 nodes, so CG's dot products are split into blocks.
+        let (rows, cols) = (100, 130);
+        tif(&d.path().join("res.tif"), rows, cols, |r, c| {
+            if (r * 7 + c * 3) % 29 == 0 {
+                -9999.0
+            } else {
+                1.0 + ((r * 13 + c * 17) % 23) as f32
+            }
+        });
+        let spots = [(2usize, 3usize, 1.0f32), (95, 125, 2.0), (50, 10, 3.0), (5, 120, 4.0)];
+        tif(&d.path().join("focal.tif"), rows, cols, |r, c| spots.iter().find(|s| s.0 == r && s.1 == c).map_or(0.0, |s| s.2));
+        let mut outs = Vec::new();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let name = format!("t{threads}");
+            pool.install(|| run(args(d.path(), &name, "iterative"))).unwrap();
+            outs.push(read(d.path(), &name));
+        }
+        assert!(outs.iter().all(|o| o.0 == outs[0].0 && o.1 == outs[0].1), "outputs differ between thread counts");
+        run(args(d.path(), "direct", "direct")).unwrap();
+        let (_, direct) = read(d.path(), "direct");
+        for (a, b) in direct.iter().zip(&outs[0].1) {
+            assert!((a - b).abs() <= 1e-5 * a.abs().max(1e-3), "direct {a} vs iterative {b}");
+        }
     }
 }
