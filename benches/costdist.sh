@@ -4,18 +4,11 @@
 #
 #   bash benches/costdist.sh [SIZES...]        default: 2000 4000
 #
-# Needs the bench data (shared/bench/gen.py) in $KULAN_BENCH_DIR (default /tmp/kulan-bench), the
-# peer venv in $PEER_PY (default /tmp/kulan-venv/bin/python) and a release build of kulan ($KULAN).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-B=${KULAN_BENCH_DIR:-/tmp/kulan-bench}
-PY=${PEER_PY:-/tmp/kulan-venv/bin/python}
-KULAN=${KULAN:-target/release/kulan}
-PEERS=../shared/bench/peers.py
+# Settings and requirements: benches/common.sh.
+source "$(dirname "$0")/common.sh"   # B, PY, KULAN, PEERS, t
 OUT=$B/out/costdist
 mkdir -p "$OUT"
 sizes=("$@"); [ ${#sizes[@]} -eq 0 ] && sizes=(2000 4000)
-t() { /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB peak RSS" "$@"; }
 for n in "${sizes[@]}"; do
   for src in regions points; do
     echo "== $n² $src, load $(cut -d' ' -f1 /proc/loadavg)"

@@ -8,10 +8,7 @@
 # correlated random walks, 2-h fixes with ±1 min jitter, EPSG:32648) into $KULAN_BENCH_DIR (default
 # /tmp/kulan-bench), never into the repo. Needs barriers_M.gpkg from shared/bench/gen.py and a
 # release build of kulan ($KULAN). KULAN_TIMINGS=1 prints the stages.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-B=${KULAN_BENCH_DIR:-/tmp/kulan-bench}
-KULAN=${KULAN:-target/release/kulan}
+source "$(dirname "$0")/common.sh"   # B, KULAN, t
 N=${1:-1000000}
 FIXES=$B/data/fixes_$N.csv
 OUT=$B/out/crossings
@@ -19,6 +16,6 @@ OUT=$B/out/crossings
 [ -f "$FIXES" ] || cargo run --release -q -p kulan-crossings --example gen_fixes -- "$FIXES" "$N"
 rm -rf "$OUT"
 echo "== $N fixes × barriers_M, load $(cut -d' ' -f1 /proc/loadavg)"
-KULAN_TIMINGS=1 /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB peak RSS" taskset -c 0,1 \
+KULAN_TIMINGS=1 t taskset -c 0,1 \
   "$KULAN" crossings --tracks "$FIXES" --barriers "$B/data/barriers_M.gpkg" --buffer 110 --round-fixes \
   --id-col id --time-col time --x-col x --y-col y --crs EPSG:32648 --out "$OUT" 2>&1 | grep -E '^\s*\[|wall|encounter events'

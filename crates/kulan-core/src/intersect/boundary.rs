@@ -51,13 +51,13 @@ const INSIDE: u8 = 1;
 const BOUNDARY: u8 = 2;
 
 impl CellMask {
-    fn new(edges: &[Edge], min: Coord<f64>, max: Coord<f64>, inside: impl Fn(Coord<f64>) -> bool) -> Self {
-        let side = ((edges.len() as f64).sqrt() * 2.0).clamp(4.0, 512.0) as usize;
+    fn new(edges: &RTree<Edge>, min: Coord<f64>, max: Coord<f64>, inside: impl Fn(Coord<f64>) -> bool) -> Self {
+        let side = ((edges.size() as f64).sqrt() * 2.0).clamp(4.0, 512.0) as usize;
         let (w, h) = ((max.x - min.x).max(f64::MIN_POSITIVE), (max.y - min.y).max(f64::MIN_POSITIVE));
         let (nx, ny) = (side, side);
         let cell = Coord { x: w / nx as f64, y: h / ny as f64 };
         let mut mask = CellMask { nx, ny, origin: min, cell, state: vec![OUTSIDE; nx * ny], boundary_sums: Vec::new() };
-        for e in edges {
+        for e in edges.iter() {
             let (i0, j0) = mask.cell_of(Coord { x: e.a.x.min(e.b.x), y: e.a.y.min(e.b.y) }, -1);
             let (i1, j1) = mask.cell_of(Coord { x: e.a.x.max(e.b.x), y: e.a.y.max(e.b.y) }, 1);
             for j in j0..=j1 {
@@ -140,8 +140,8 @@ impl Boundary {
             max.x = max.x.max(e.a.x);
             max.y = max.y.max(e.a.y);
         }
-        let tree = RTree::bulk_load(edges.clone());
-        let mask = CellMask::new(&edges, min, max, |p| ray_cast(&tree, min, max, p));
+        let tree = RTree::bulk_load(edges);
+        let mask = CellMask::new(&tree, min, max, |p| ray_cast(&tree, min, max, p));
         Boundary { tree, min, max, mask }
     }
 
@@ -178,34 +178,32 @@ impl Boundary {
 
 /// Point in polygon (boundary included) by casting a ray to the nearer side of the box.
 fn ray_cast(tree: &RTree<Edge>, min: Coord<f64>, max: Coord<f64>, p: Coord<f64>) -> bool {
-    {
-        if p.x < min.x || p.x > max.x || p.y < min.y || p.y > max.y {
-            return false;
-        }
-        let towards_east = max.x - p.x <= p.x - min.x;
-        let ray = if towards_east {
-            AABB::from_corners([p.x, p.y], [max.x, p.y])
-        } else {
-            AABB::from_corners([min.x, p.y], [p.x, p.y])
-        };
-        let mut inside = false;
-        for e in tree.locate_in_envelope_intersecting(&ray) {
-            let o = orient(e.a, e.b, p);
-            if o == 0.0 && on_segment(e.a, e.b, p) {
-                return true;
-            }
-            let (lo, hi) = if e.a.y <= e.b.y { (e.a, e.b) } else { (e.b, e.a) };
-            if !(lo.y <= p.y && p.y < hi.y) {
-                continue;
-            }
-            // p is left of the upward edge lo→hi exactly when the edge passes east of p.
-            let east_of_p = orient(lo, hi, p) > 0.0;
-            if east_of_p == towards_east {
-                inside = !inside;
-            }
-        }
-        inside
+    if p.x < min.x || p.x > max.x || p.y < min.y || p.y > max.y {
+        return false;
     }
+    let towards_east = max.x - p.x <= p.x - min.x;
+    let ray = if towards_east {
+        AABB::from_corners([p.x, p.y], [max.x, p.y])
+    } else {
+        AABB::from_corners([min.x, p.y], [p.x, p.y])
+    };
+    let mut inside = false;
+    for e in tree.locate_in_envelope_intersecting(&ray) {
+        let o = orient(e.a, e.b, p);
+        if o == 0.0 && on_segment(e.a, e.b, p) {
+            return true;
+        }
+        let (lo, hi) = if e.a.y <= e.b.y { (e.a, e.b) } else { (e.b, e.a) };
+        if !(lo.y <= p.y && p.y < hi.y) {
+            continue;
+        }
+        // p is left of the upward edge lo→hi exactly when the edge passes east of p.
+        let east_of_p = orient(lo, hi, p) > 0.0;
+        if east_of_p == towards_east {
+            inside = !inside;
+        }
+    }
+    inside
 }
 
 /// For a collinear `p`, whether it lies within the segment a–b.
