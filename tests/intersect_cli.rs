@@ -187,6 +187,36 @@ fn sample_gobi_study_runs() {
     assert!(p.iter().all(|r| r.2 > 0.0));
 }
 
+#[test]
+fn layer_spec_file_maps_users_fields_and_values() {
+    let f = Fixture::new();
+    let (_, ranges) = square_study(&f);
+    f.write(
+        "infra.geojson",
+        &geojson_lines(
+            Some(UTM48),
+            &[
+                (r#"{"FID": 11, "TYPE": "Rail line", "AADT": null}"#, "LineString", "[[499000,5005000],[511000,5005000]]"),
+                (r#"{"FID": 12, "TYPE": "Highway", "AADT": 3000}"#, "LineString", "[[505000,4990000],[505000,5020000]]"),
+            ],
+        ),
+    );
+    let spec = f.write(
+        "layers.toml",
+        "[[barriers]]\npath = \"infra.geojson\"\n[barriers.fields]\nid = \"FID\"\nkind = \"TYPE\"\ntraffic_aadt = \"AADT\"\n\
+         [barriers.kind_values]\n\"Rail line\" = \"railway\"\nHighway = \"road\"\n",
+    );
+    let out = f.path("out");
+    kulan(&["intersect", "--layers", &spec, "--ranges", &ranges, "--out", &out, "--crs", "EPSG:32648"]).success();
+    let p = pairs(std::path::Path::new(&out));
+    assert_eq!(p[0].1, "11");
+    assert_eq!(p[0].3, "railway");
+    assert_eq!((p[1].1.as_str(), p[1].3.as_str(), p[1].2), ("12", "road", 8000.0));
+    let only_barriers = f.write("barriers_only.toml", "[[barriers]]\npath = \"infra.geojson\"\n[barriers.fields]\nkind = \"TYPE\"\n[barriers.kind_values]\n\"Rail line\" = \"railway\"\nHighway = \"road\"\n");
+    let err = kulan(&["intersect", "--layers", &only_barriers, "--out", &f.path("o2")]).failure();
+    assert!(err.contains("no range layer"), "{err}");
+}
+
 mod bad_input {
     use super::*;
 
@@ -287,6 +317,33 @@ mod bad_input {
         let err = kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges, "--out", &f.path("o")]).failure();
         assert!(err.contains("'Stone wall'") && err.contains("kind_values"), "{err}");
         kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges, "--out", &f.path("o2"), "--keep-unknown-kind"]).success();
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let f = Fixture::new();
+        let (barriers, ranges) = study(&f);
+        let twice = f.write(
+            "b.geojson",
+            &geojson_lines(
+                Some(UTM48),
+                &[
+                    (r#"{"id": 5}"#, "LineString", "[[499000,5005000],[511000,5005000]]"),
+                    (r#"{"id": 5}"#, "LineString", "[[499000,5006000],[511000,5006000]]"),
+                ],
+            ),
+        );
+        let err = kulan(&["intersect", "--barriers", &twice, "--ranges", &ranges, "--out", &f.path("o")]).failure();
+        assert!(err.contains("the id 5 occurs more than once"), "{err}");
+        let ranges_twice = f.write(
+            "r.geojson",
+            &geojson_polygons(
+                Some(UTM48),
+                &[(r#"{"id": 1}"#, "[[[0,0],[1,0],[1,1],[0,0]]]"), (r#"{"id": 1}"#, "[[[2,2],[3,2],[3,3],[2,2]]]")],
+            ),
+        );
+        let err = kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges_twice, "--out", &f.path("o2")]).failure();
+        assert!(err.contains("range id 1 occurs more than once"), "{err}");
     }
 
     #[test]

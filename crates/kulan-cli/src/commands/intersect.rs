@@ -17,12 +17,12 @@ use crate::progress;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Barrier layers (FILE or FILE:LAYER); repeat for several.
-    #[arg(long, required = true, num_args = 1.., value_name = "FILE[:LAYER]")]
+    /// Barrier layers (FILE or FILE:LAYER); repeat for several. Optional with --layers.
+    #[arg(long, required_unless_present = "layers", num_args = 1.., value_name = "FILE[:LAYER]")]
     pub barriers: Vec<LayerRef>,
-    /// Range (or any reporting-unit) polygons.
-    #[arg(long, required = true, value_name = "FILE[:LAYER]")]
-    pub ranges: LayerRef,
+    /// Range (or any reporting-unit) polygons. Optional with --layers.
+    #[arg(long, required_unless_present = "layers", value_name = "FILE[:LAYER]")]
+    pub ranges: Option<LayerRef>,
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
@@ -45,7 +45,11 @@ pub enum OutputFormat {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut stages = progress::Stages::start();
-    let loaded = args.input.load(&args.barriers, std::slice::from_ref(&args.ranges))?;
+    let ranges: Vec<LayerRef> = args.ranges.iter().cloned().collect();
+    let loaded = args.input.load(&args.barriers, &ranges)?;
+    if loaded.barrier_layers == 0 || loaded.range_layers == 0 {
+        anyhow::bail!("no barrier or no range layer was given; pass --barriers and --ranges, or list them in the --layers file");
+    }
     stages.done("read layers");
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let index = BarrierIndex::new(&loaded.barriers);

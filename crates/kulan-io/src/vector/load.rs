@@ -26,7 +26,11 @@ pub struct Loaded {
     pub barriers: Vec<Barrier>,
     pub ranges: Vec<Range>,
     pub crs: AnalysisCrs,
+    /// One per layer read: barrier layers first, then range layers.
     pub reports: Vec<LayerReport>,
+    /// How many barrier and range layers were given (their features may all have been skipped).
+    pub barrier_layers: usize,
+    pub range_layers: usize,
 }
 
 /// Reads every layer (in parallel), picks the analysis CRS, reprojects, checks and maps them.
@@ -110,7 +114,7 @@ pub fn load_barriers_and_ranges(
     if range_specs.len() > 1 {
         check_unique(ranges.iter().map(|r| &r.id), &range_raw[0])?;
     }
-    Ok(Loaded { barriers, ranges, crs, reports })
+    Ok(Loaded { barriers, ranges, crs, reports, barrier_layers: barrier_specs.len(), range_layers: range_specs.len() })
 }
 
 fn check_unique<'a>(ids: impl Iterator<Item = &'a FeatureId>, layer: &RawLayer) -> Result<(), IoError> {
