@@ -17,6 +17,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a whole project (PROJECT.toml): every analysis of every scenario, the comparison table,
+    /// run.json and a self-contained report.html.
+    Run(commands::run::Args),
     /// Length of each barrier inside each range, crossings of range borders, density per range.
     Intersect(commands::intersect::Args),
     /// Species permeability models: show the classes and p per species, print the default.
@@ -40,6 +43,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => commands::run::run(args),
         Command::Intersect(args) => commands::intersect::run(args),
         Command::Fragment(args) => commands::fragment::run(args),
         Command::Crossings(args) => commands::crossings::run(*args),

@@ -4,11 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use kulan_circuit::engine::{node_currents, PairwiseSolver};
-use kulan_circuit::solver::{choose, make_solver};
-use kulan_circuit::{Connectivity, RasterGraph, RasterGraphSpec, Scheme};
+use kulan_circuit::{Connectivity, Scheme};
 use kulan_io::RasterWriteOptions;
-use rayon::prelude::*;
+use kulan_project::circuit::{pairwise, write_resistances_csv, PairwiseOptions};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -48,7 +46,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     let res = kulan_io::read_raster(&args.resistance)?;
     let focal = kulan_io::read_raster(&args.focal)?;
-    res.check_aligned(&focal).map_err(|e| anyhow::anyhow!("{e}")).context("the focal raster must be on the resistance raster's grid")?;
     let connectivity = match args.connect {
         4 => Connectivity::Four,
         8 => Connectivity::Eight,
@@ -59,90 +56,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "avg-res" => Scheme::AverageResistance,
         s => bail!("--scheme must be avg-cond or avg-res, got '{s}'"),
     };
-    let mut bad = 0usize;
-    let cond: Vec<f64> = res
-        .data
-        .iter()
-        .map(|&v| {
-            if res.is_nodata(v) {
-                0.0
-            } else if v < 0.0 {
-                bad += 1;
-                0.0
-            } else if args.conductance {
-                v
-            } else if v == 0.0 {
-                f64::INFINITY
-            } else {
-                1.0 / v
-            }
-        })
-        .collect();
-    if bad > 0 {
-        bail!("{}: {bad} cells are negative", args.resistance.display());
-    }
-    let ids_grid: Vec<i64> =
-        focal.data.iter().map(|&v| if focal.is_nodata(v) || v <= 0.0 { 0 } else { v.round() as i64 }).collect();
-    let mut ids: Vec<i64> = ids_grid.iter().copied().filter(|&v| v > 0).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.len() < 2 {
-        bail!("{}: fewer than two focal ids", args.focal.display());
-    }
-    let t_load = t0.elapsed().as_secs_f64();
-    let rg = RasterGraph::build(RasterGraphSpec {
-        rows: res.rows,
-        cols: res.cols,
-        conductance: &cond,
+    let opts = PairwiseOptions {
+        conductance: args.conductance,
         connectivity,
         scheme,
-        regions: if args.regions { Some(&ids_grid) } else { None },
-    })?;
-    // Node of each id: its first cell that is on the graph.
-    let mut node_of_id = std::collections::HashMap::new();
-    for (c, &id) in ids_grid.iter().enumerate() {
-        if id > 0 && rg.node_of_cell[c] >= 0 {
-            node_of_id.entry(id).or_insert(rg.node_of_cell[c] as usize);
-        }
-    }
-    let missing: Vec<i64> = ids.iter().copied().filter(|id| !node_of_id.contains_key(id)).collect();
-    if !missing.is_empty() {
-        eprintln!("warning: focal ids {missing:?} lie only on NoData cells; their resistances are -1");
-    }
-    let t1 = std::time::Instant::now();
-    let n = rg.graph.n();
-    let kind = choose(kulan_circuit::circuitscape::RunOptions::default().solver.max_parse(&args.solver)?, n, rg.graph.n_edges() * 2 + n, 1);
-    let solver = make_solver(kind, args.tol);
-    let nodes: Vec<usize> = ids.iter().filter_map(|id| node_of_id.get(id).copied()).collect();
-    let ps = PairwiseSolver::new(&rg.graph, &nodes, solver.as_ref(), Some(&rg.node_cell))?;
-    let t_solve = t1.elapsed().as_secs_f64();
-    let k = ids.len();
-    let mut rmat = vec![vec![-1.0f64; k]; k];
-    let mut pairs = Vec::new();
-    for i in 0..k {
-        rmat[i][i] = 0.0;
-        for j in i + 1..k {
-            let (Some(&a), Some(&b)) = (node_of_id.get(&ids[i]), node_of_id.get(&ids[j])) else { continue };
-            if let Some(r) = ps.resistance(a, b) {
-                rmat[i][j] = r;
-                rmat[j][i] = r;
-                if a != b {
-                    pairs.push((a, b));
-                }
-            }
-        }
-    }
-    let mut csv = String::from("focal_id");
-    for id in &ids {
-        csv.push_str(&format!(",{id}"));
-    }
-    csv.push('\n');
-    for (i, id) in ids.iter().enumerate() {
-        csv.push_str(&id.to_string());
-        for v in &rmat[i] {
-            csv.push_str(&format!(",{v}"));
-        }
-        csv.push('\n');
+        regions: args.regions,
+        current: !args.no_current,
+        solver: kulan_circuit::circuitscape::RunOptions::default().solver.max_parse(&args.solver)?,
+        tol: args.tol,
+    };
+    let r = pairwise(&res, &focal, &opts)
+        .with_context(|| format!("{} with focal {}", args.resistance.display(), args.focal.display()))?;
+    if !r.missing.is_empty() {
+        eprintln!("warning: focal ids {:?} lie only on NoData cells; their resistances are -1", r.missing);
     }
     let csv_path = PathBuf::from(format!("{}_resistances.csv", args.out.display()));
     if let Some(d) = csv_path.parent() {
@@ -150,47 +76,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             std::fs::create_dir_all(d)?;
         }
     }
-    std::fs::write(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
-    let t2 = std::time::Instant::now();
-    if !args.no_current {
-        // Pairs are solved in parallel a few at a time and their currents added in pair order,
-        // so the map is bit-identical whatever RAYON_NUM_THREADS is (a parallel fold/reduce
-        // would add in an order set by work stealing). Memory: CHUNK node vectors.
-        const CHUNK: usize = 4;
-        let mut cum = vec![0.0f64; n];
-        for chunk in pairs.chunks(CHUNK) {
-            let currents: Vec<(&[usize], Vec<f64>)> = chunk
-                .par_iter()
-                .map(|&(a, b)| {
-                    let sol = ps.pair(a, b).expect("connected pair");
-                    let cur = node_currents(&rg.graph, sol.nodes, &ps.comps.local, &sol.voltages, None);
-                    (sol.nodes, cur)
-                })
-                .collect();
-            for (nodes, cur) in currents {
-                for (x, c) in nodes.iter().zip(cur) {
-                    cum[*x] += c;
-                }
-            }
-        }
-        let cells = rg.to_cells(&cum, f64::NAN);
-        let mut g = res.map(|_| 0.0f32);
-        for (o, v) in g.data.iter_mut().zip(cells) {
-            *o = if v.is_finite() { v as f32 } else { -9999.0 };
-        }
+    write_resistances_csv(&csv_path, &r)?;
+    if let Some(g) = &r.cumulative_current {
         let p = PathBuf::from(format!("{}_cum_curmap.tif", args.out.display()));
-        kulan_io::write_raster(&p, &g, &RasterWriteOptions { nodata: -9999.0, ..Default::default() })?;
+        kulan_io::write_raster(&p, g, &RasterWriteOptions { nodata: -9999.0, ..Default::default() })?;
     }
     eprintln!(
-        "circuit: {} nodes, {} edges, {} focal ids, {} pairs, solver {}; load {:.2} s, factor+solve {:.2} s, currents {:.2} s, total {:.2} s",
-        n,
-        rg.graph.n_edges(),
-        k,
-        pairs.len(),
-        solver.name(),
-        t_load,
-        t_solve,
-        t2.elapsed().as_secs_f64(),
+        "circuit: {} nodes, {} edges, {} focal ids, {} pairs, solver {}; total {:.2} s",
+        r.nodes,
+        r.edges,
+        r.ids.len(),
+        r.pairs,
+        r.solver,
         t0.elapsed().as_secs_f64()
     );
     Ok(())

@@ -11,3 +11,4 @@ pub mod fragment;
 pub mod gridio;
 pub mod model;
 pub mod resistance;
+pub mod run;

@@ -1,0 +1,179 @@
+//! `intersect` outputs: `pairs.csv`, `totals.csv` and `intersections.gpkg`, as `kulan intersect`
+//! writes them.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use kulan_core::intersect::RangeIntersection;
+use kulan_core::{BarrierKind, FeatureId};
+use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, Loaded, Row, VectorWriter};
+use kulan_io::AtomicPath;
+use rayon::prelude::*;
+
+/// Ranges by id, so every output lists them in the same order.
+pub fn range_order(loaded: &Loaded) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..loaded.ranges.len()).collect();
+    order.sort_by(|&a, &b| loaded.ranges[a].id.cmp(&loaded.ranges[b].id));
+    order
+}
+
+/// Pairs of one range, sorted by barrier id.
+fn sorted_pairs<'a>(loaded: &Loaded, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
+    let mut pairs: Vec<_> = r.pairs.iter().collect();
+    pairs.sort_by(|a, b| loaded.barriers[a.barrier].id.cmp(&loaded.barriers[b.barrier].id));
+    pairs
+}
+
+pub(crate) fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_chunks(path, std::iter::once(text.to_string()))
+}
+
+/// Writes text chunks in order to `path`, atomically.
+pub(crate) fn write_chunks(path: &Path, chunks: impl IntoIterator<Item = String>) -> anyhow::Result<()> {
+    let target = AtomicPath::new(path)?;
+    let file = std::fs::File::create(target.temp()).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    for chunk in chunks {
+        w.write_all(chunk.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    w.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    drop(w);
+    target.commit()?;
+    Ok(())
+}
+
+/// Quotes a CSV field when it needs it.
+pub(crate) fn csv_field(id: &FeatureId) -> String {
+    let s = id.to_string();
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+pub fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    // Each range's rows are formatted on its own thread; the chunks are written in range order.
+    let chunks: Vec<String> = order
+        .par_iter()
+        .map(|&ri| {
+            let mut out = String::new();
+            let range_id = csv_field(&loaded.ranges[ri].id);
+            for p in sorted_pairs(loaded, &results[ri]) {
+                let b = &loaded.barriers[p.barrier];
+                let _ = writeln!(out, "{range_id},{},{},{},{}", csv_field(&b.id), p.length, b.kind(), p.boundary_crossings);
+            }
+            out
+        })
+        .collect();
+    write_chunks(path, std::iter::once("range_id,barrier_id,length_m,kind,boundary_crossings\n".to_string()).chain(chunks))
+}
+
+pub fn write_totals_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    let mut out = String::from("range_id,length_m,n_barriers,area_m2,density_km_per_km2");
+    for k in BarrierKind::ALL {
+        write!(out, ",length_{k}_m")?;
+    }
+    out.push('\n');
+    for &ri in order {
+        let s = &results[ri].summary;
+        write!(out, "{},{},{},{},{}", csv_field(&loaded.ranges[ri].id), s.length, s.n_barriers, s.area, s.density_km_per_km2())?;
+        for l in s.length_by_kind {
+            write!(out, ",{l}")?;
+        }
+        out.push('\n');
+    }
+    write_text(path, &out)
+}
+
+fn id_value(id: &FeatureId) -> Option<AttrValue> {
+    Some(match id {
+        FeatureId::Int(n) => AttrValue::Int(*n),
+        FeatureId::Text(s) => AttrValue::Text(s.clone()),
+    })
+}
+
+fn id_field_type<'a>(mut ids: impl Iterator<Item = &'a FeatureId>) -> FieldType {
+    if ids.all(|id| matches!(id, FeatureId::Int(_))) {
+        FieldType::Int
+    } else {
+        FieldType::Text
+    }
+}
+
+/// Above this many pairs the `pairs` layer is written without an R-tree, which would cost
+/// more than the rest of the run (QGIS can add one: Layer Properties › Source › Create Spatial Index).
+const SPATIAL_INDEX_LIMIT: usize = 50_000;
+
+pub fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    let range_id_type = id_field_type(loaded.ranges.iter().map(|r| &r.id));
+    let barrier_id_type = id_field_type(loaded.barriers.iter().map(|b| &b.id));
+    let as_type = |id: &FeatureId, ty: FieldType| match ty {
+        FieldType::Text => Some(AttrValue::Text(id.to_string())),
+        _ => id_value(id),
+    };
+    let mut writer = VectorWriter::create(path)?;
+    let pair_fields = [
+        FieldDef { name: "range_id".into(), ty: range_id_type },
+        FieldDef { name: "barrier_id".into(), ty: barrier_id_type },
+        FieldDef::new("kind", FieldType::Text),
+        FieldDef::new("length_m", FieldType::Real),
+        FieldDef::new("boundary_crossings", FieldType::Int),
+    ];
+    let pair_rows = order.iter().flat_map(|&ri| {
+        let range_id = &loaded.ranges[ri].id;
+        sorted_pairs(loaded, &results[ri]).into_iter().map(move |p| -> Row {
+            let b = &loaded.barriers[p.barrier];
+            (
+                p.geometry.clone().map(geo::Geometry::MultiLineString),
+                vec![
+                    as_type(range_id, range_id_type),
+                    as_type(&b.id, barrier_id_type),
+                    Some(AttrValue::Text(b.kind().to_string())),
+                    Some(AttrValue::Real(p.length)),
+                    Some(AttrValue::Int(p.boundary_crossings as i64)),
+                ],
+            )
+        })
+    });
+    let n_pairs: usize = results.iter().map(|r| r.pairs.len()).sum();
+    writer.write_layer_with(
+        "pairs",
+        GeometryType::MultiLineString,
+        Some(&loaded.crs.wkt),
+        &pair_fields,
+        pair_rows,
+        n_pairs < SPATIAL_INDEX_LIMIT,
+    )?;
+
+    let mut range_fields = vec![
+        FieldDef { name: "range_id".into(), ty: range_id_type },
+        FieldDef::new("species", FieldType::Text),
+        FieldDef::new("season", FieldType::Text),
+        FieldDef::new("area_m2", FieldType::Real),
+        FieldDef::new("length_m", FieldType::Real),
+        FieldDef::new("n_barriers", FieldType::Int),
+        FieldDef::new("density_km_per_km2", FieldType::Real),
+    ];
+    range_fields.extend(BarrierKind::ALL.iter().map(|k| FieldDef { name: format!("length_{k}_m"), ty: FieldType::Real }));
+    let range_rows = order.iter().map(|&ri| -> Row {
+        let range = &loaded.ranges[ri];
+        let s = &results[ri].summary;
+        let mut values = vec![
+            as_type(&range.id, range_id_type),
+            range.species.clone().map(AttrValue::Text),
+            range.season.clone().map(AttrValue::Text),
+            Some(AttrValue::Real(s.area)),
+            Some(AttrValue::Real(s.length)),
+            Some(AttrValue::Int(s.n_barriers as i64)),
+            Some(AttrValue::Real(s.density_km_per_km2())),
+        ];
+        values.extend(s.length_by_kind.iter().map(|&l| Some(AttrValue::Real(l))));
+        (Some(geo::Geometry::MultiPolygon(range.geometry.clone())), values)
+    });
+    writer.write_layer("ranges", GeometryType::MultiPolygon, Some(&loaded.crs.wkt), &range_fields, range_rows)?;
+    writer.finish()?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Writers of the analyses' output files, shared by the individual commands and the runner so
+//! both write the same names and formats.
+
+pub mod corridors;
+pub mod fragment;
+pub mod intersect;

@@ -1,0 +1,245 @@
+//! The project file: one TOML describing a study once — area, layers, species, analyses and
+//! scenarios. Paths are relative to the project file.
+//!
+//! ```
+//! let text = r#"
+//! [study]
+//! name = "demo"
+//! crs = "EPSG:32648"
+//! cell_m = 1000
+//! [barriers.roads]
+//! path = "roads.gpkg"
+//! [[ranges]]
+//! path = "ranges.gpkg"
+//! [species]
+//! names = ["khulan"]
+//! [[scenarios]]
+//! name = "baseline"
+//! "#;
+//! let project: kulan_project::Project = toml::from_str(text).unwrap();
+//! assert_eq!(project.study.cell_m, 1000.0);
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use kulan_io::vector::{BarrierLayerSpec, RangeLayerSpec};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// The whole project file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Project {
+    pub study: Study,
+    /// Barrier layers by name (the names scenarios refer to).
+    #[serde(default)]
+    pub barriers: BTreeMap<String, Spanned<BarrierLayerSpec>>,
+    #[serde(default)]
+    pub ranges: Vec<Spanned<RangeLayerSpec>>,
+    pub species: Species,
+    pub cores: Option<Cores>,
+    pub tracks: Option<Tracks>,
+    #[serde(default)]
+    pub analyses: Analyses,
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Study area, analysis CRS and grid.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Study {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Analysis CRS (EPSG code, PROJ string or WKT): projected, metres.
+    pub crs: Spanned<String>,
+    /// CRS of layers that declare none.
+    pub assume_crs: Option<Spanned<String>>,
+    /// Raster cell size in metres.
+    pub cell_m: f64,
+    /// Grid extent in the analysis CRS; default: the ranges' extent plus two cells.
+    pub extent: Option<Spanned<[f64; 4]>>,
+    /// `repair`, `skip` or `fail`.
+    #[serde(default = "default_on_invalid")]
+    pub on_invalid: Spanned<String>,
+}
+
+fn default_on_invalid() -> Spanned<String> {
+    Spanned::new(0..0, "repair".into())
+}
+
+/// Species and the permeability model.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Species {
+    pub names: Spanned<Vec<String>>,
+    /// A permeability model TOML; default: Kulan's built-in model.
+    pub model: Option<Spanned<PathBuf>>,
+}
+
+/// Core areas for corridors and circuit theory: polygons or points with whole-number ids.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Cores {
+    pub path: Spanned<PathBuf>,
+    pub layer: Option<String>,
+    pub id_field: Option<String>,
+}
+
+/// GPS tracks for the barrier-crossing analysis (BaBA).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Tracks {
+    pub path: Spanned<PathBuf>,
+    pub layer: Option<String>,
+    /// Buffer around barriers in metres within which fixes count as encounters.
+    pub buffer_m: f64,
+    /// Fix interval in hours.
+    pub interval_h: Option<f64>,
+}
+
+/// Which analyses run, with their options. A missing table leaves the analysis out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Analyses {
+    pub intersect: Option<IntersectOptions>,
+    pub fragment: Option<FragmentOptions>,
+    pub resistance: Option<ResistanceOptions>,
+    pub corridors: Option<CorridorOptions>,
+    pub circuit: Option<CircuitOptions>,
+    pub crossings: Option<CrossingsOptions>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct IntersectOptions {}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct FragmentOptions {
+    /// Reporting units: `ranges` (the range layers) or a square grid `grid_km`.
+    #[serde(default = "default_units")]
+    pub units: Spanned<String>,
+    pub grid_km: Option<f64>,
+    /// `default`, `all`, or a rules TOML (see `kulan_fragment::rules`).
+    #[serde(default = "default_cuts")]
+    pub cuts: Spanned<String>,
+    /// `cbc` or `cut`.
+    #[serde(default = "default_procedure")]
+    pub procedure: Spanned<String>,
+    #[serde(default)]
+    pub min_patch_area_m2: f64,
+}
+
+fn default_units() -> Spanned<String> {
+    Spanned::new(0..0, "ranges".into())
+}
+fn default_cuts() -> Spanned<String> {
+    Spanned::new(0..0, "default".into())
+}
+fn default_procedure() -> Spanned<String> {
+    Spanned::new(0..0, "cbc".into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ResistanceOptions {
+    /// Metres of detour per failed crossing attempt (default: the model's).
+    pub encounter_cost_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CorridorOptions {
+    /// Truncate the corridor mosaic at this cost width.
+    pub truncate: Option<f64>,
+    #[serde(default = "eight")]
+    pub neighbours: Spanned<u32>,
+}
+
+fn eight() -> Spanned<u32> {
+    Spanned::new(0..0, 8)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CircuitOptions {
+    #[serde(default = "eight")]
+    pub neighbours: Spanned<u32>,
+    /// `avg-cond` or `avg-res`.
+    #[serde(default = "default_scheme")]
+    pub scheme: Spanned<String>,
+}
+
+fn default_scheme() -> Spanned<String> {
+    Spanned::new(0..0, "avg-cond".into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CrossingsOptions {}
+
+/// A named variant of the study. The first scenario is the baseline the others are compared with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scenario {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub title: String,
+    /// Barrier layers added (their planned features count as built).
+    #[serde(default)]
+    pub add_barriers: Vec<Spanned<BarrierLayerSpec>>,
+    /// Names of `[barriers.NAME]` layers left out.
+    #[serde(default)]
+    pub remove_barriers: Vec<Spanned<String>>,
+    /// Crossing structures and fence openings (points with a `type` field and `width_m`).
+    #[serde(default)]
+    pub crossings: Vec<CrossingLayer>,
+    /// Crossing structures placed at a regular spacing along barriers of one kind.
+    #[serde(default)]
+    pub crossings_along: Vec<CrossingsAlong>,
+}
+
+/// A layer of crossing structures.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CrossingLayer {
+    pub path: Spanned<PathBuf>,
+    pub layer: Option<String>,
+    /// The openings remove the barrier over their width from the fragmentation geometry
+    /// (a fence gap); false for structures that leave the barrier standing (lowered strands).
+    #[serde(default)]
+    pub break_cuts: bool,
+}
+
+/// A crossing every `spacing_m` along each barrier of `kind`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CrossingsAlong {
+    pub kind: Spanned<String>,
+    pub spacing_m: f64,
+    /// The crossing type the permeability model classifies (e.g. `lowered_strands`).
+    #[serde(rename = "type")]
+    pub crossing_type: String,
+    pub width_m: Option<f64>,
+    #[serde(default)]
+    pub break_cuts: bool,
+}
+
+/// Keys each table may hold, for the unknown-field check (`None` = any key: a map of names).
+pub(crate) fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
+    const BARRIER: &[&str] = &["path", "layer", "kind", "status", "fields", "kind_values", "keep_unknown_kind"];
+    const FIELDS: &[&str] = &[
+        "id", "kind", "height_m", "bottom_wire_cm", "wire_count", "barbed", "fenced", "traffic_aadt", "tracks",
+        "electrified", "tunnel_or_bridge", "status", "name", "source",
+    ];
+    Some(match path {
+        [] => &["study", "barriers", "ranges", "species", "cores", "tracks", "analyses", "scenarios"],
+        ["study"] => &["name", "description", "crs", "assume_crs", "cell_m", "extent", "on_invalid"],
+        ["barriers"] => return None,
+        ["barriers", _] | ["scenarios", "add_barriers"] => BARRIER,
+        ["barriers", _, "fields"] | ["scenarios", "add_barriers", "fields"] => FIELDS,
+        ["barriers", _, "kind_values"] | ["scenarios", "add_barriers", "kind_values"] => return None,
+        ["ranges"] => &["path", "layer", "id_field", "species_field", "season_field"],
+        ["species"] => &["names", "model"],
+        ["cores"] => &["path", "layer", "id_field"],
+        ["tracks"] => &["path", "layer", "buffer_m", "interval_h"],
+        ["analyses"] => &["intersect", "fragment", "resistance", "corridors", "circuit", "crossings"],
+        ["analyses", "intersect"] | ["analyses", "crossings"] => &[],
+        ["analyses", "fragment"] => &["units", "grid_km", "cuts", "procedure", "min_patch_area_m2"],
+        ["analyses", "resistance"] => &["encounter_cost_m"],
+        ["analyses", "corridors"] => &["truncate", "neighbours"],
+        ["analyses", "circuit"] => &["neighbours", "scheme"],
+        ["scenarios"] => &["name", "title", "add_barriers", "remove_barriers", "crossings", "crossings_along"],
+        ["scenarios", "crossings"] => &["path", "layer", "break_cuts"],
+        ["scenarios", "crossings_along"] => &["kind", "spacing_m", "type", "width_m", "break_cuts"],
+        _ => return None,
+    })
+}
