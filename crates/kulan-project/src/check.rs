@@ -84,6 +84,8 @@ struct Collector<'a> {
     file: &'a Path,
     text: &'a str,
     problems: Vec<Problem>,
+    /// Byte ranges of unknown `key = value`s, blanked before the typed parse.
+    unknown: Vec<Span<usize>>,
 }
 
 impl Collector<'_> {
@@ -100,7 +102,7 @@ pub fn load_project(path: &Path, deep: bool) -> Result<LoadedProject, Problems> 
     let text = std::fs::read_to_string(path).map_err(|e| {
         Problems(vec![Problem { file: file.clone(), line: 0, message: format!("cannot read the project file: {e}") }])
     })?;
-    let mut c = Collector { file: path, text: &text, problems: Vec::new() };
+    let mut c = Collector { file: path, text: &text, problems: Vec::new(), unknown: Vec::new() };
     let doc = match text.parse::<toml_edit::ImDocument<String>>() {
         Ok(d) => d,
         Err(e) => {
@@ -110,13 +112,26 @@ pub fn load_project(path: &Path, deep: bool) -> Result<LoadedProject, Problems> 
     };
     walk_keys(&mut c, doc.as_table(), &mut Vec::new());
     let sections = ["study", "barriers", "ranges", "species", "cores", "tracks", "analyses", "scenarios"];
+    // Unknown keys are reported; blanking them (newlines kept, so lines stay) lets the rest be
+    // checked in the same pass.
+    let mut known_text = text.clone().into_bytes();
+    for span in &c.unknown {
+        for b in &mut known_text[span.clone()] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    let known_text = String::from_utf8(known_text).unwrap_or_else(|_| text.clone());
+    let n_unknown = c.problems.len();
+    c.text = &known_text;
     for name in sections {
         section_problem(&mut c, name);
     }
-    if !c.problems.is_empty() {
+    if c.problems.len() > n_unknown {
         return Err(Problems(c.problems));
     }
-    let project: Project = match toml::from_str(&text) {
+    let project: Project = match toml::from_str(&known_text) {
         Ok(p) => p,
         Err(e) => {
             c.at(e.span(), e.message().to_string());
@@ -142,6 +157,9 @@ fn walk_keys(c: &mut Collector, table: &dyn toml_edit::TableLike, path: &mut Vec
         if let Some(known) = known {
             if !known.contains(&key) {
                 let span = table.key(key).and_then(|k| k.span());
+                if let (Some(k), Some(v)) = (&span, item.span()) {
+                    c.unknown.push(k.start..v.end.max(k.end));
+                }
                 let place = if p.is_empty() { "at the top level".to_string() } else { format!("in [{}]", p.join(".")) };
                 let hint = if known.is_empty() { "it takes no options".to_string() } else { format!("known: {}", known.join(", ")) };
                 c.at(span, format!("unknown field '{key}' {place}; {hint}"));

@@ -141,6 +141,7 @@ fn raster_map(
     tif: &Path,
     ramp: Ramp,
     log: bool,
+    upper_quantile: f64,
     legend: &str,
     cores: &[MultiPolygon<f64>],
     s: &ScenarioInputs,
@@ -156,8 +157,9 @@ fn raster_map(
     } else {
         let mut sorted = vals.clone();
         sorted.sort_by(f64::total_cmp);
-        // The 99th percentile keeps one hot cell from washing the map out.
-        (sorted[0], sorted[((sorted.len() - 1) as f64 * 0.99) as usize].max(sorted[0] * (1.0 + 1e-9)))
+        // An upper quantile below 1 keeps one hot cell from washing the map out.
+        let hi = sorted[((sorted.len() - 1) as f64 * upper_quantile) as usize];
+        (sorted[0], if hi > sorted[0] { hi } else { sorted[sorted.len() - 1] })
     };
     let mut map = Map::new(title, extent, MAP_WIDTH);
     map.raster(&grid, ramp, lo, hi, log);
@@ -174,6 +176,21 @@ fn raster_map(
     map.legend_line("core area", Rgba(0, 90, 200, 255));
     map.legend_line("range outline", Rgba(60, 120, 60, 255));
     Ok(Some(map.render().map_err(anyhow::Error::msg)?))
+}
+
+/// The study grid widened to show the whole ranges.
+fn vector_extent(s: &ScenarioInputs, grid: [f64; 4]) -> [f64; 4] {
+    use geo::BoundingRect;
+    let mut e = grid;
+    for r in s.ranges.iter().filter_map(|r| r.geometry.bounding_rect()) {
+        e = [e[0].min(r.min().x), e[1].min(r.min().y), e[2].max(r.max().x), e[3].max(r.max().y)];
+    }
+    let pad = 0.03 * (e[2] - e[0]).max(e[3] - e[1]);
+    if e == grid {
+        e
+    } else {
+        [e[0] - pad, e[1] - pad, e[2] + pad, e[3] + pad]
+    }
 }
 
 fn fmt_num(v: f64) -> String {
@@ -257,7 +274,8 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
     let model = project_model(lp)?;
     for s in &p.scenarios {
         let inputs = load_scenario(lp, s).context("reading the layers for the maps")?;
-        let extent = study_extent(lp, &inputs)?;
+        let raster_extent = study_extent(lp, &inputs)?;
+        let extent = vector_extent(&inputs, raster_extent);
         let dir = out.join(s.name.get_ref());
         page.heading(&format!("Maps — {}", inputs.title));
         page.figure(&barrier_map(lp, &inputs, extent)?, "barrier map", "Barriers by kind over the species ranges; dashed: planned; blue points: crossing structures and openings.");
@@ -268,14 +286,13 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
         for sp in p.species.names.get_ref() {
             let sd = dir.join(sp);
             let items = [
-                ("resistance.tif", Ramp::Viridis, true, "resistance (log)", "Resistance surface (resistance.tif); impassable cells are left blank."),
-                ("corridors/corridors.tif", Ramp::Heat, false, "normalised cost-weighted corridor", "Least-cost corridors between cores (corridors/corridors.tif; low = best corridor)."),
-                ("circuit_cum_curmap.tif", Ramp::Heat, true, "current (log)", "Cumulative current between all core pairs (circuit_cum_curmap.tif): where movement concentrates."),
+                ("resistance.tif", Ramp::Viridis, true, 1.0, "resistance (log)", "Resistance surface (resistance.tif); impassable cells (p = 0) are left blank."),
+                ("corridors/corridors.tif", Ramp::Viridis, false, 1.0, "corridor cost above the best path", "Least-cost corridors between cores (corridors/corridors.tif, the normalised mosaic; dark = on or near a least-cost path)."),
+                ("circuit_cum_curmap.tif", Ramp::Heat, true, 0.99, "current (log)", "Cumulative current between all core pairs (circuit_cum_curmap.tif): where movement concentrates."),
             ];
-            for (file, ramp, log, legend, caption) in items {
+            for (file, ramp, log, q, legend, caption) in items {
                 let title = format!("{} — {sp} — {}", legend.split(" (").next().unwrap_or(legend), inputs.title);
-                let ramp = if file.starts_with("corridors") { Ramp::Viridis } else { ramp };
-                if let Some(png) = raster_map(&title, &sd.join(file), ramp, log, legend, &cores, &inputs, extent)? {
+                if let Some(png) = raster_map(&title, &sd.join(file), ramp, log, q, legend, &cores, &inputs, raster_extent)? {
                     page.figure(&png, &format!("{file} {sp}"), caption);
                 }
             }

@@ -205,6 +205,12 @@ impl Map {
     /// Text placed at a map position (labels of cores, units).
     pub fn label(&mut self, x: f64, y: f64, text: &str) {
         let (px, py) = self.to_px(x, y);
+        let (ox, oy) = self.origin();
+        let w = text_width(12.0, text);
+        // Labels whose anchor is off the map are left out rather than drawn over the frame.
+        if px < ox || py < oy + 12.0 || px + w > ox + self.map_w as f32 || py > oy + self.map_h as f32 {
+            return;
+        }
         draw_text(&mut self.pixmap, px + 4.0, py - 4.0, 12.0, Rgba(20, 20, 20, 255), text);
     }
 
