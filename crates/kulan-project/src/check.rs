@@ -129,6 +129,7 @@ pub fn load_project(path: &Path, deep: bool) -> Result<LoadedProject, Problems> 
         section_problem(&mut c, name);
     }
     if c.problems.len() > n_unknown {
+        c.problems.sort_by_key(|p| if p.line == 0 { usize::MAX } else { p.line });
         return Err(Problems(c.problems));
     }
     let project: Project = match toml::from_str(&known_text) {
@@ -141,6 +142,8 @@ pub fn load_project(path: &Path, deep: bool) -> Result<LoadedProject, Problems> 
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loaded = LoadedProject { file, dir, text: text.clone(), project };
     semantic_checks(&mut c, &loaded, deep);
+    // In file order; problems without a line last.
+    c.problems.sort_by_key(|p| if p.line == 0 { usize::MAX } else { p.line });
     if c.problems.is_empty() {
         Ok(loaded)
     } else {
