@@ -2,9 +2,10 @@
 # Installs what Kulan needs to build on Debian/Ubuntu, skipping whatever is already there.
 # Sourced by scripts/run-sample.sh and scripts/run-tests.sh (so a freshly installed cargo is on
 # their PATH). Needs root or sudo for apt. Safe to run again.
+# KULAN_EXTRA_APT adds packages (run-tests.sh asks for chromium, which the report test drives).
 set -euo pipefail
 
-packages=(libgdal-dev libproj-dev pkg-config libclang-dev gdal-bin)
+packages=(libgdal-dev libproj-dev pkg-config libclang-dev gdal-bin ${KULAN_EXTRA_APT:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

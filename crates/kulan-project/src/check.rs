@@ -391,8 +391,12 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
     if (a.corridors.is_some() || a.circuit.is_some()) && p.cores.is_none() {
         c.at(None, "analyses.corridors and analyses.circuit need core areas: add a [cores] table");
     }
-    if a.crossings.is_some() && p.tracks.is_none() {
-        c.at(None, "analyses.crossings needs GPS tracks: add a [tracks] table");
+    if a.crossings.is_some() {
+        // The BaBA classification is driven from the CLI only for now.
+        c.at(
+            field_span(text, "[analyses.crossings]"),
+            "analyses.crossings: kulan run does not run the barrier-crossing (BaBA) analysis yet; run `kulan crossings --tracks … --barriers …` on the scenario's layers",
+        );
     }
     let _ = needs_grid;
     // Scenarios.
@@ -436,7 +440,7 @@ fn field_span(text: &str, key: &str) -> Option<Span<usize>> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
-        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+        if t.starts_with(key) && (key.starts_with('[') || t[key.len()..].trim_start().starts_with('=')) {
             return Some(offset..offset + line.len());
         }
         offset += line.len();
