@@ -140,7 +140,12 @@ fn second_run_reuses_finished_stages() {
     let project = d.path().join("ustyurt/project.toml");
     copy_dir(&repo().join("data/ustyurt"), &d.path().join("ustyurt"));
     let out = d.path().join("out");
-    run_ok(&project, &out, &["--quiet"]);
+    // --json: every line on stderr is a JSON object, also when stages really run.
+    let o = run_ok(&project, &out, &["--json"]);
+    let log = String::from_utf8_lossy(&o.stderr);
+    let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    assert_eq!(events.iter().filter(|e| e["event"] == "stage_finished" && e["reused"] == false).count(), 10);
+    assert_eq!(events.last().unwrap()["event"], "finished");
     let first = std::fs::read(out.join("comparison.csv")).unwrap();
     assert_eq!(manifest(&out)["stages_reused"], 0);
     let o = run_ok(&project, &out, &["--json"]);
@@ -291,6 +296,9 @@ fn failure_midway_keeps_finished_stages_and_resumes() {
     let m = manifest(&out);
     assert_eq!(m["status"], "failed");
     assert!(m["error"].as_str().unwrap().contains("new_fence.geojson"));
+    let finished: Vec<&str> = m["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    assert_eq!(finished.len(), 10, "{finished:?}");
+    assert!(finished.iter().all(|s| !s.starts_with("new-fence")));
     // The two finished scenarios are whole.
     assert_outputs_partial(&out, &["baseline", "lowered-strands"], &["saiga"]);
     let files = all_files(&out);

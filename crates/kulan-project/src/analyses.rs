@@ -15,7 +15,7 @@ use kulan_io::{write_raster, RasterWriteOptions};
 use kulan_permeability::{build_resistance, Lattice, Model, ResistanceInput};
 
 use crate::check::LoadedProject;
-use crate::grid::{read_id_layer, to_f32, NODATA};
+use crate::grid::{read_id_layer_noting, to_f32, NODATA};
 use crate::outputs;
 use crate::project::{CircuitOptions, CorridorOptions as CorridorSettings, FragmentOptions};
 use crate::scenario::{remove_gaps, ScenarioInputs};
@@ -174,7 +174,13 @@ fn cores_on(lp: &LoadedProject, grid: &Grid<f64>) -> anyhow::Result<kulan_corrid
         Some(l) => format!("{}:{l}", path.display()),
         None => path.display().to_string(),
     };
-    read_id_layer(&spec, grid, "the resistance grid", cores.id_field.as_deref(), "cores")
+    let mut notes = Vec::new();
+    let sources = read_id_layer_noting(&spec, grid, "the study grid", cores.id_field.as_deref(), "cores", &mut notes)?;
+    // Reprojection is expected (cores come in their own CRS); cores off the grid are not.
+    if let Some(n) = notes.iter().find(|n| !n.contains("reprojecting")) {
+        bail!("{n}; widen study.extent or move the cores");
+    }
+    Ok(sources)
 }
 
 /// Linkage Mapper's outputs in the stage folder: `corridors.tif`, `allocation.tif`,

@@ -53,12 +53,30 @@ pub fn lattice_of<T>(g: &Grid<T>) -> Lattice {
 
 /// Sources or cores: a raster of ids (> 0) on the reference grid, or a vector layer of points,
 /// lines or polygons burned onto it with ids from `id_field` (default `id`, else the feature id).
+/// Notes for the user (reprojection, features off the grid) are printed to stderr.
 pub fn read_id_layer(
     spec: &str,
     reference: &Grid<f64>,
     ref_name: &str,
     id_field: Option<&str>,
     what: &str,
+) -> anyhow::Result<Sources> {
+    let mut notes = Vec::new();
+    let sources = read_id_layer_noting(spec, reference, ref_name, id_field, what, &mut notes);
+    for n in &notes {
+        eprintln!("{n}");
+    }
+    sources
+}
+
+/// As [`read_id_layer`], with the notes collected in `notes` instead of printed.
+pub fn read_id_layer_noting(
+    spec: &str,
+    reference: &Grid<f64>,
+    ref_name: &str,
+    id_field: Option<&str>,
+    what: &str,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<Sources> {
     let layer: LayerRef = spec.parse().map_err(|e: String| anyhow::anyhow!("--{what}: {e}"))?;
     if is_raster_path(&layer.path) {
@@ -82,13 +100,13 @@ pub fn read_id_layer(
             let crs = AnalysisCrs::from_definition(dst).with_context(|| format!("the CRS of {ref_name}"))?;
             let r = Reprojector::new(src, &crs, &raw.label())?;
             if !r.is_identity() {
-                eprintln!("{}: reprojecting to the CRS of {ref_name}", raw.label());
+                notes.push(format!("{}: reprojecting to the CRS of {ref_name}", raw.label()));
             }
             Some(r)
         }
         _ => None,
     };
-    burn_id_layer(&raw, reference, id_field, what, reproject.as_ref())
+    burn_id_layer(&raw, reference, id_field, what, reproject.as_ref(), notes)
 }
 
 fn feature_id(raw: &RawLayer, values: &[Option<AttrValue>], fid: u64, idx: Option<usize>, what: &str) -> anyhow::Result<i64> {
@@ -111,6 +129,7 @@ fn burn_id_layer(
     id_field: Option<&str>,
     what: &str,
     reproject: Option<&Reprojector>,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<Sources> {
     let idx = match id_field {
         Some(f) => Some(raw.field_index(f).with_context(|| {
@@ -146,10 +165,10 @@ fn burn_id_layer(
         }
     }
     if outside > 0 {
-        eprintln!("{}: {outside} feature(s) lie outside the grid and were left out", raw.label());
+        notes.push(format!("{}: {outside} feature(s) lie outside the grid and were left out", raw.label()));
     }
     if overlaps > 0 {
-        eprintln!("{}: {overlaps} cell(s) claimed by two {what} features kept the first feature's id", raw.label());
+        notes.push(format!("{}: {overlaps} cell(s) claimed by two {what} features kept the first feature's id", raw.label()));
     }
     Ok(Sources { cells })
 }

@@ -14,7 +14,7 @@ use crate::analyses::{project_model, study_extent};
 use crate::check::LoadedProject;
 use crate::compare::{collect_metrics, compare, read_csv, write_comparison_csv, Comparison};
 use crate::manifest::{manifest, write_manifest};
-use crate::run::{run_project, Progress, RunOptions, RunOutcome};
+use crate::run::{run_project_into, Progress, RunOptions, RunOutcome};
 use crate::scenario::{load_scenario, ScenarioInputs};
 
 /// Map width in pixels (the map area; the legend panel comes on top).
@@ -29,15 +29,12 @@ pub fn run_and_report(
     progress: &dyn Progress,
     flags: &[String],
 ) -> anyhow::Result<RunOutcome> {
-    let outcome = match run_project(lp, out, options, progress) {
-        Ok(o) => o,
-        Err(e) => {
-            let empty = RunOutcome { out: out.to_path_buf(), records: Vec::new(), inputs: Vec::new(), seconds: 0.0 };
-            let m = manifest(lp, &empty, flags, Some(&format!("{e:#}")));
-            write_manifest(&out.join("run.json"), &m).ok();
-            return Err(e);
-        }
-    };
+    let mut outcome = RunOutcome { out: out.to_path_buf(), records: Vec::new(), inputs: Vec::new(), seconds: 0.0 };
+    if let Err(e) = run_project_into(lp, out, options, progress, &mut outcome) {
+        let m = manifest(lp, &outcome, flags, Some(&format!("{e:#}")));
+        write_manifest(&out.join("run.json"), &m).ok();
+        return Err(e);
+    }
     let metrics = collect_metrics(lp, out)?;
     let baseline = lp.project.scenarios[0].name.get_ref().clone();
     let rows = compare(&metrics, &baseline);

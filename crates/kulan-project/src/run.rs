@@ -111,7 +111,27 @@ pub fn plan(lp: &LoadedProject) -> Vec<Stage> {
 
 /// Runs every stage of the project into `out`.
 pub fn run_project(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &dyn Progress) -> anyhow::Result<RunOutcome> {
+    let mut outcome = RunOutcome { out: out.to_path_buf(), records: Vec::new(), inputs: Vec::new(), seconds: 0.0 };
+    run_project_into(lp, out, options, progress, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// As [`run_project`], filling `outcome` as stages finish, so a failed run still tells what it
+/// read and which stages it finished.
+pub fn run_project_into(
+    lp: &LoadedProject,
+    out: &Path,
+    options: &RunOptions,
+    progress: &dyn Progress,
+    outcome: &mut RunOutcome,
+) -> anyhow::Result<()> {
     let t0 = Instant::now();
+    let result = run_stages(lp, out, options, progress, outcome);
+    outcome.seconds = t0.elapsed().as_secs_f64();
+    result
+}
+
+fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &dyn Progress, outcome: &mut RunOutcome) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let cache = Cache::new(out);
     cache.clean_stale();
@@ -119,7 +139,7 @@ pub fn run_project(lp: &LoadedProject, out: &Path, options: &RunOptions, progres
     progress.planned(&stages);
 
     // Hash every input once.
-    let mut inputs: Vec<(PathBuf, String)> = Vec::new();
+    let inputs = &mut outcome.inputs;
     let mut hash_of = |path: &Path| -> anyhow::Result<String> {
         let mut parts = Vec::new();
         for f in source_files(path) {
@@ -151,12 +171,12 @@ pub fn run_project(lp: &LoadedProject, out: &Path, options: &RunOptions, progres
         _ => String::new(),
     };
 
-    let mut records: Vec<StageRecord> = Vec::new();
+    let records = &mut outcome.records;
     let mut loaded: Option<(String, ScenarioInputs)> = None;
     for stage in &stages {
         let si = lp.project.scenarios.iter().position(|s| s.name.get_ref() == &stage.scenario).expect("planned");
         let scenario = &lp.project.scenarios[si];
-        let key = stage_key(lp, stage, scenario, &scenario_hash[si], &cores_hash, &cuts_hash, &records);
+        let key = stage_key(lp, stage, scenario, &scenario_hash[si], &cores_hash, &cuts_hash, records);
         progress.started(stage);
         let t = Instant::now();
         let (entry, reused) = match cache.finished(&key).filter(|_| !options.force) {
@@ -165,7 +185,7 @@ pub fn run_project(lp: &LoadedProject, out: &Path, options: &RunOptions, progres
                 if !options.force {
                     // Fall through to compute.
                 }
-                let entry = run_stage(lp, stage, scenario, &key, &cache, &mut loaded, &records, out)
+                let entry = run_stage(lp, stage, scenario, &key, &cache, &mut loaded, records, out)
                     .with_context(|| format!("stage {}", stage.label()))?;
                 (entry, false)
             }
@@ -182,7 +202,7 @@ pub fn run_project(lp: &LoadedProject, out: &Path, options: &RunOptions, progres
         progress.finished(&record);
         records.push(record);
     }
-    Ok(RunOutcome { out: out.to_path_buf(), records, inputs, seconds: t0.elapsed().as_secs_f64() })
+    Ok(())
 }
 
 fn stage_key(
