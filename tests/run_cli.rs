@@ -165,6 +165,13 @@ fn second_run_reuses_finished_stages() {
     let m = manifest(&out);
     let run: Vec<&str> = m["stages"].as_array().unwrap().iter().filter(|s| s["reused"] == false).map(|s| s["stage"].as_str().unwrap()).collect();
     assert_eq!(run, vec!["baseline/saiga/corridors", "lowered-strands/saiga/corridors"]);
+    assert!(out.join("baseline/saiga/corridors/corridors_truncated_at_20000.tif").is_file());
+    // And back: the truncated mosaic of the previous run does not linger.
+    let text = std::fs::read_to_string(&project).unwrap().replace("truncate = 20000\n", "");
+    std::fs::write(&project, text).unwrap();
+    run_ok(&project, &out, &["--quiet"]);
+    assert_eq!(manifest(&out)["stages_run"], 0, "the untruncated corridors are still in the cache");
+    assert!(!out.join("baseline/saiga/corridors/corridors_truncated_at_20000.tif").exists());
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -39,6 +39,7 @@ pub fn manifest(lp: &LoadedProject, outcome: &RunOutcome, flags: &[String], erro
         "status": if error.is_some() { "failed" } else { "finished" },
         "error": error,
         "kulan_version": env!("CARGO_PKG_VERSION"),
+        "gdal_version": gdal::version::version_info("RELEASE_NAME"),
         "project": {
             "file": lp.file.display().to_string(),
             "sha256": crate::cache::hash_text(&lp.text),

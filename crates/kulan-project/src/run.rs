@@ -171,6 +171,7 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         _ => String::new(),
     };
 
+    let previous = previous_outputs(out);
     let records = &mut outcome.records;
     let mut loaded: Option<(String, ScenarioInputs)> = None;
     for stage in &stages {
@@ -192,6 +193,14 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         };
         let outputs = materialize(&entry, &out.join(&stage.folder))
             .with_context(|| format!("stage {}: putting its outputs in place", stage.label()))?;
+        // Files the same stage wrote last time and no longer writes (another option) go, so the
+        // folder holds exactly this run's results.
+        let now: Vec<PathBuf> = outputs.iter().map(|o| stage.folder.join(o)).collect();
+        for old in previous.iter().filter(|(label, _)| *label == stage.label()).map(|(_, p)| p) {
+            if !now.contains(old) {
+                std::fs::remove_file(out.join(old)).ok();
+            }
+        }
         let record = StageRecord {
             stage: stage.clone(),
             key,
@@ -203,6 +212,24 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         records.push(record);
     }
     Ok(())
+}
+
+/// (stage label, output path) of the previous run in `out`, from its `run.json`.
+fn previous_outputs(out: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(text) = std::fs::read_to_string(out.join("run.json")) else { return Vec::new() };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { return Vec::new() };
+    let mut v = Vec::new();
+    for stage in json["stages"].as_array().into_iter().flatten() {
+        let label = stage["stage"].as_str().unwrap_or_default().to_string();
+        for o in stage["outputs"].as_array().into_iter().flatten().filter_map(|o| o.as_str()) {
+            // Only paths inside the run folder: never follow `..` out of it.
+            let p = PathBuf::from(o);
+            if p.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+                v.push((label.clone(), p));
+            }
+        }
+    }
+    v
 }
 
 fn stage_key(
