@@ -447,3 +447,37 @@ fn field_span(text: &str, key: &str) -> Option<Span<usize>> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_section_is_isolated_with_its_lines_in_place() {
+        let text = "[study]\nname = 1\n[[scenarios]]\nname = \"a\"\n[study.extra]\nx = 2\n";
+        let iso = isolate_section(text, "study");
+        assert_eq!(iso, "[study]\nname = 1\n\n\n[study.extra]\nx = 2\n");
+        assert_eq!(iso.lines().count(), text.lines().count());
+        assert_eq!(isolate_section(text, "scenarios"), "\n\n[[scenarios]]\nname = \"a\"\n\n\n");
+    }
+
+    #[test]
+    fn unknown_keys_are_found_at_any_depth_with_their_lines() {
+        let text = "[study]\nname = \"x\"\n[barriers.a]\npath = \"a.gpkg\"\n[barriers.a.fields]\nhieght_m = \"H\"\n[[scenarios]]\nname = \"b\"\ncrossings = [{ path = \"c.gpkg\", breaks = true }]\n";
+        let doc: toml_edit::ImDocument<String> = text.parse().unwrap();
+        let mut c = Collector { file: Path::new("p.toml"), text, problems: Vec::new(), unknown: Vec::new() };
+        walk_keys(&mut c, doc.as_table(), &mut Vec::new());
+        let got: Vec<(usize, bool)> = c.problems.iter().map(|p| (p.line, p.message.contains("unknown field"))).collect();
+        assert_eq!(got, vec![(6, true), (9, true)], "{:?}", c.problems);
+        assert!(c.problems[0].message.contains("height_m"), "the known keys are listed");
+        assert_eq!(c.unknown.len(), 2);
+    }
+
+    #[test]
+    fn problems_print_as_file_line_message() {
+        let p = Problem { file: "a/p.toml".into(), line: 3, message: "bad".into() };
+        assert_eq!(p.to_string(), "a/p.toml:3: bad");
+        let p = Problem { file: "a/p.toml".into(), line: 0, message: "no scenarios".into() };
+        assert_eq!(p.to_string(), "a/p.toml: no scenarios");
+    }
+}
