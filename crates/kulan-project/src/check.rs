@@ -247,7 +247,6 @@ fn isolate_section(text: &str, name: &str) -> String {
 fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
     let p = &lp.project;
     let text = lp.text.as_str();
-    let _ = text;
     // Study.
     let crs = match AnalysisCrs::from_definition(p.study.crs.get_ref()) {
         Ok(crs) => Some(crs),
@@ -384,7 +383,6 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
             c.at(Some(ci.scheme.span()), format!("analyses.circuit.scheme '{}': use avg-cond or avg-res", ci.scheme.get_ref()));
         }
     }
-    let needs_grid = a.resistance.is_some() || a.corridors.is_some() || a.circuit.is_some();
     if (a.corridors.is_some() || a.circuit.is_some()) && a.resistance.is_none() {
         c.at(None, "analyses.corridors and analyses.circuit run on the resistance surface: add [analyses.resistance]");
     }
@@ -398,7 +396,6 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
             "analyses.crossings: kulan run does not run the barrier-crossing (BaBA) analysis yet; run `kulan crossings --tracks … --barriers …` on the scenario's layers",
         );
     }
-    let _ = needs_grid;
     // Scenarios.
     if p.scenarios.is_empty() {
         c.at(None, "no scenarios: add at least [[scenarios]] name = \"baseline\"");

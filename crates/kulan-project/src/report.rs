@@ -107,7 +107,9 @@ fn meff_map(s: &ScenarioInputs, dir: &Path, extent: [f64; 4]) -> anyhow::Result<
             (r["range_id"].clone(), (get("meff_km2"), get("area_m2") / 1e6))
         })
         .collect();
-    let max = by_id.values().map(|v| v.1).fold(0.0, f64::max).max(1e-9);
+    // CBC m_eff may exceed a unit's area (patches continue across its border): the ramp runs
+    // to whichever is larger.
+    let max = by_id.values().map(|v| v.0.max(v.1)).filter(|v| v.is_finite()).fold(0.0, f64::max).max(1e-9);
     let mut map = Map::new(&format!("Effective mesh size per unit — {}", s.title), extent, MAP_WIDTH);
     let polys = range_polys(s);
     let fills: Vec<Rgba> = s
@@ -125,7 +127,7 @@ fn meff_map(s: &ScenarioInputs, dir: &Path, extent: [f64; 4]) -> anyhow::Result<
         }
     }
     map.lines(&s.barriers.iter().map(|b| b.geometry.clone()).collect::<Vec<_>>(), Rgba(20, 20, 20, 200), 1.2);
-    map.legend_ramp("m_eff (km²)", Ramp::RedGreen, "0", &format!("{max:.0} (whole unit)"));
+    map.legend_ramp("m_eff (km²)", Ramp::RedGreen, "0 (cut up)", &format!("{max:.0}"));
     map.legend_line("barrier", Rgba(20, 20, 20, 200));
     map.note("m_eff: the area an animal placed at random can reach without crossing a cutting barrier (Jaeger 2000; CBC, Moser et al. 2007)");
     Ok(Some(map.render().map_err(anyhow::Error::msg)?))

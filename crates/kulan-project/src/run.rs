@@ -183,9 +183,6 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         let (entry, reused) = match cache.finished(&key).filter(|_| !options.force) {
             Some(dir) => (dir, true),
             None => {
-                if !options.force {
-                    // Fall through to compute.
-                }
                 let entry = run_stage(lp, stage, scenario, &key, &cache, &mut loaded, records, out)
                     .with_context(|| format!("stage {}", stage.label()))?;
                 (entry, false)

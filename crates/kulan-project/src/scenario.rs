@@ -79,7 +79,6 @@ pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<Scenari
     let mut loaded = load_barriers_and_ranges(&specs, &range_specs(lp), &options)
         .with_context(|| format!("scenario {}: reading its layers", s.name.get_ref()))?;
     // Barriers a scenario adds are built in it, whatever status their file gives.
-    let added_layers: Vec<String> = specs[n_base..].iter().map(|b| b.layer_ref().to_string()).collect();
     let mut seen = 0usize;
     let counts: Vec<usize> = loaded.reports.iter().take(specs.len()).map(|r| r.kept).collect();
     for (layer, count) in counts.iter().enumerate() {
@@ -92,7 +91,6 @@ pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<Scenari
         }
         seen += count;
     }
-    let _ = added_layers;
     let mut crossings = Vec::new();
     let mut gaps = Vec::new();
     for layer in &s.crossings {
