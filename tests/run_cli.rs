@@ -365,3 +365,34 @@ fn outputs_do_not_depend_on_the_thread_count() {
         assert_eq!(std::fs::read(runs[0].join(&f)).unwrap(), std::fs::read(runs[1].join(&f)).unwrap(), "{f} differs");
     }
 }
+
+/// Layers that declare no CRS (without study.assume_crs) and empty layers are reported by the
+/// check, with the line of the table that names them, before any work.
+#[test]
+fn layers_without_crs_or_features_are_reported_by_the_check() {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("data/ustyurt"), d.path());
+    // A CSV with WKT geometry carries no CRS.
+    std::fs::write(d.path().join("fence.csv"), "id,kind,WKT\n1,fence,\"LINESTRING (56.5 43, 56.5 46)\"\n").unwrap();
+    std::fs::write(d.path().join("empty.geojson"), r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    let text = std::fs::read_to_string(d.path().join("project.toml"))
+        .unwrap()
+        .replace("[barriers.border_fence]\npath = \"barriers.geojson\"\n", "[barriers.border_fence]\npath = \"barriers.geojson\"\n\n[barriers.csv_fence]\npath = \"fence.csv\"\n\n[barriers.nothing]\npath = \"empty.geojson\"\n");
+    let project = d.path().join("project.toml");
+    std::fs::write(&project, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l == needle).unwrap() + 1;
+    let o = kulan(&["run", project.to_str().unwrap(), "--check"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let name = project.display().to_string();
+    let csv_line = line_of("[barriers.csv_fence]").max(line_of("path = \"fence.csv\"") - 1);
+    assert!(
+        err.lines().any(|l| l.contains("declares no CRS") && (l.contains(&format!("{name}:{csv_line}:")) || l.contains(&format!("{name}:{}:", csv_line + 1)))),
+        "{err}"
+    );
+    assert!(err.contains("empty.geojson") && err.contains("no features"), "{err}");
+    // With study.assume_crs the CSV is read as WGS 84 and only the empty layer remains a problem.
+    std::fs::write(&project, text.replace("cell_m = 4000", "cell_m = 4000\nassume_crs = \"EPSG:4326\"")).unwrap();
+    let err = String::from_utf8_lossy(&kulan(&["run", project.to_str().unwrap(), "--check"]).stderr).to_string();
+    assert!(!err.contains("declares no CRS") && err.contains("no features"), "{err}");
+}
