@@ -394,5 +394,10 @@ fn layers_without_crs_or_features_are_reported_by_the_check() {
     // With study.assume_crs the CSV is read as WGS 84 and only the empty layer remains a problem.
     std::fs::write(&project, text.replace("cell_m = 4000", "cell_m = 4000\nassume_crs = \"EPSG:4326\"")).unwrap();
     let err = String::from_utf8_lossy(&kulan(&["run", project.to_str().unwrap(), "--check"]).stderr).to_string();
-    assert!(!err.contains("declares no CRS") && err.contains("no features"), "{err}");
+    assert!(!err.contains("declares no CRS") && err.contains("no features") && !err.contains("assume_crs"), "{err}");
+    // A geographic study CRS is refused: Kulan measures in metres.
+    std::fs::write(&project, text.replace("+proj=laea +lat_0=44.5 +lon_0=57 +datum=WGS84 +units=m +no_defs", "EPSG:4326")).unwrap();
+    let err = String::from_utf8_lossy(&kulan(&["run", project.to_str().unwrap(), "--check"]).stderr).to_string();
+    let crs_line = text.lines().position(|l| l.starts_with("crs = ")).unwrap() + 1;
+    assert!(err.contains(&format!("{name}:{crs_line}: study.crs")) && err.contains("not a projected CRS"), "{err}");
 }

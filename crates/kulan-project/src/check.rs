@@ -251,13 +251,14 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
     let crs = match AnalysisCrs::from_definition(p.study.crs.get_ref()) {
         Ok(crs) => Some(crs),
         Err(e) => {
-            c.at(Some(p.study.crs.span()), format!("study.crs '{}' is not a CRS PROJ knows: {e}", p.study.crs.get_ref()));
+            c.at(Some(p.study.crs.span()), format!("study.crs: {e}"));
             None
         }
     };
-    if let Some(a) = &p.study.assume_crs {
-        if let Err(e) = AnalysisCrs::from_definition(a.get_ref()) {
-            c.at(Some(a.span()), format!("study.assume_crs '{}' is not a CRS PROJ knows: {e}", a.get_ref()));
+    // Layers without a CRS may be in any CRS (often WGS 84), as long as it reaches study.crs.
+    if let (Some(a), Some(target)) = (&p.study.assume_crs, &crs) {
+        if let Err(e) = kulan_io::Reprojector::new(a.get_ref(), target, "study.assume_crs") {
+            c.at(Some(a.span()), format!("study.assume_crs: {e}"));
         }
     }
     if !(p.study.cell_m > 0.0 && p.study.cell_m.is_finite()) {
