@@ -65,6 +65,11 @@ fn barrier_map(lp: &LoadedProject, s: &ScenarioInputs, extent: [f64; 4]) -> anyh
     let mut map = Map::new(&format!("Barriers by kind — {}", s.title), extent, MAP_WIDTH);
     map.polygons(&range_polys(s), Rgba(150, 200, 140, 110), Rgba(60, 120, 60, 255), 1.2);
     map.legend_swatch("species range", Rgba(150, 200, 140, 110));
+    if !s.added.is_empty() {
+        let added: Vec<MultiLineString<f64>> = s.added.iter().map(|&i| s.barriers[i].geometry.clone()).collect();
+        map.lines(&added, Rgba(255, 220, 0, 200), 9.0);
+        map.legend_line("added in this scenario", Rgba(255, 220, 0, 255));
+    }
     for kind in BarrierKind::ALL {
         let (built, planned): (Vec<_>, Vec<_>) =
             s.barriers.iter().filter(|b| b.kind() == kind && b.attrs.status != BarrierStatus::Removed).partition(|b| b.attrs.status == BarrierStatus::Existing);
@@ -261,6 +266,11 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
         .map(|s| vec![s.name.get_ref().clone(), if s.title.is_empty() { s.name.get_ref().clone() } else { s.title.clone() }])
         .collect();
     page.table(&["scenario", "what it is"], &scen_rows);
+    for s in p.scenarios.iter().skip(1) {
+        let name = s.name.get_ref();
+        page.subheading(&format!("{}: {}", name, if s.title.is_empty() { name } else { &s.title }));
+        page.list(&findings(rows, name));
+    }
     let headline: Vec<Vec<String>> = rows
         .iter()
         .filter(|r| r.metric.scenario != *baseline)
@@ -347,6 +357,40 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
     page.subheading(&format!("Project file ({})", lp.file.display()));
     page.pre(&lp.text);
     Ok(page.finish())
+}
+
+/// The changes worth a sentence: connections made or lost, and numbers that moved by more than
+/// 0.5 %.
+fn findings(rows: &[Comparison], scenario: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in rows.iter().filter(|r| r.metric.scenario == scenario) {
+        let m = &r.metric;
+        let who = if m.species.is_empty() { String::new() } else { format!("{}: ", m.species) };
+        let what = match m.metric.as_str() {
+            "barrier_km_in_range" if m.subject == "all ranges" => "barrier length inside the ranges".to_string(),
+            "barrier_km_in_range" => continue,
+            "meff_km2" => format!("effective mesh size of unit {}", m.subject),
+            "effective_resistance" => format!("effective resistance between cores {}", m.subject.replace('-', " and ")),
+            "corridor_cost" => format!("least-cost corridor cost between cores {}", m.subject.replace('-', " and ")),
+            other => other.to_string(),
+        };
+        match (r.baseline.is_finite(), m.value.is_finite()) {
+            (false, true) => out.push(format!("{who}cores {} become connected ({what}: {})", m.subject.replace('-', " and "), cell(m.value))),
+            (true, false) => out.push(format!("{who}cores {} are cut off from each other", m.subject.replace('-', " and "))),
+            (true, true) if r.change_pct.is_some_and(|p| p.abs() >= 0.5) => out.push(format!(
+                "{who}{what}: {} → {} {} ({:+.1} %)",
+                cell(r.baseline),
+                cell(m.value),
+                m.unit,
+                r.change_pct.unwrap_or(0.0)
+            )),
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        out.push("no change of 0.5 % or more in any measure".into());
+    }
+    out
 }
 
 fn comparison_row(r: &Comparison) -> Vec<String> {

@@ -31,6 +31,8 @@ pub struct ScenarioInputs {
     pub ranges: Vec<Range>,
     pub crossings: Vec<Crossing>,
     pub gaps: Vec<Gap>,
+    /// Indices into `barriers` of those the scenario adds.
+    pub added: Vec<usize>,
     /// One line per layer read (features kept, repaired, skipped).
     pub layer_reports: Vec<String>,
 }
@@ -80,6 +82,7 @@ pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<Scenari
         .with_context(|| format!("scenario {}: reading its layers", s.name.get_ref()))?;
     // Barriers a scenario adds are built in it, whatever status their file gives.
     let mut seen = 0usize;
+    let mut added = Vec::new();
     let counts: Vec<usize> = loaded.reports.iter().take(specs.len()).map(|r| r.kept).collect();
     for (layer, count) in counts.iter().enumerate() {
         if layer >= n_base {
@@ -88,6 +91,7 @@ pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<Scenari
                     b.attrs.status = BarrierStatus::Existing;
                 }
             }
+            added.extend(seen..seen + count);
         }
         seen += count;
     }
@@ -133,6 +137,7 @@ pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<Scenari
         ranges: loaded.ranges,
         crossings,
         gaps,
+        added,
         layer_reports: loaded.reports.iter().map(|r| r.summary()).collect(),
     })
 }

@@ -48,6 +48,15 @@ impl Page {
         self.body.push_str(&format!("<p>{}</p>\n", escape(text)));
     }
 
+    /// A bulleted list.
+    pub fn list(&mut self, items: &[String]) {
+        self.body.push_str("<ul>");
+        for i in items {
+            self.body.push_str(&format!("<li>{}</li>", escape(i)));
+        }
+        self.body.push_str("</ul>\n");
+    }
+
     /// Preformatted text (settings, a model file).
     pub fn pre(&mut self, text: &str) {
         self.body.push_str(&format!("<pre>{}</pre>\n", escape(text)));
