@@ -22,6 +22,12 @@
 //! A_t always includes barrier and excluded area.
 
 pub mod arrangement;
+mod barrier_parts;
+mod clip;
+mod edge_grid;
+pub mod fxhash;
+pub mod pip;
+mod union_find;
 pub mod geom;
 pub mod noding;
 pub mod rules;
