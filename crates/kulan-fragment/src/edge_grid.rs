@@ -62,6 +62,33 @@ impl EdgeGrid {
         }
         g
     }
+    /// Calls `f` once for each edge whose envelope meets the box `bb`, in a fixed order.
+    pub(crate) fn for_each_in(&self, verts: &[Pt], edges: &[(u32, u32)], bb: [f64; 4], mut f: impl FnMut(u32)) {
+        let (x1, y1) = (self.x0 + self.cell * self.nx as f64, self.y0 + self.cell * self.ny as f64);
+        if bb[2] < self.x0 || bb[3] < self.y0 || bb[0] > x1 || bb[1] > y1 {
+            return;
+        }
+        for iy in self.cy(bb[1])..=self.cy(bb[3]) {
+            for ix in self.cx(bb[0])..=self.cx(bb[2]) {
+                let c = iy * self.nx + ix;
+                for &e in &self.items[self.start[c] as usize..self.start[c + 1] as usize] {
+                    let (u, v) = edges[e as usize];
+                    let (a, b) = (verts[u as usize], verts[v as usize]);
+                    let env = [a[0].min(b[0]), a[1].min(b[1]), a[0].max(b[0]), a[1].max(b[1])];
+                    if env[0] > bb[2] || env[2] < bb[0] || env[1] > bb[3] || env[3] < bb[1] {
+                        continue;
+                    }
+                    // An edge sits in every cell its envelope covers: report it in the one
+                    // holding the lower-left corner of its overlap with the box.
+                    if self.cx(env[0].max(bb[0])) != ix || self.cy(env[1].max(bb[1])) != iy {
+                        continue;
+                    }
+                    f(e);
+                }
+            }
+        }
+    }
+
     fn cx(&self, x: f64) -> usize {
         (((x - self.x0) / self.cell).max(0.0) as usize).min(self.nx - 1)
     }

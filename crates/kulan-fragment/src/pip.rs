@@ -65,17 +65,30 @@ impl PipIndex {
         if self.segs.is_empty() || bb[2] < self.bbox[0] || bb[0] > self.bbox[2] || bb[3] < self.bbox[1] || bb[1] > self.bbox[3] {
             return true;
         }
+        !self.meets_ring_envelope(bb) && !self.contains([0.5 * (bb[0] + bb[2]), 0.5 * (bb[1] + bb[3])])
+    }
+
+    /// Whether the box `bb` lies wholly inside the rings, off their boundary: no ring segment's
+    /// envelope meets it and its centre is inside.
+    pub fn box_inside(&self, bb: [f64; 4]) -> bool {
+        if self.segs.is_empty() || bb[0] < self.bbox[0] || bb[2] > self.bbox[2] || bb[1] < self.bbox[1] || bb[3] > self.bbox[3] {
+            return false;
+        }
+        !self.meets_ring_envelope(bb) && self.contains([0.5 * (bb[0] + bb[2]), 0.5 * (bb[1] + bb[3])])
+    }
+
+    fn meets_ring_envelope(&self, bb: [f64; 4]) -> bool {
         let nb = self.start.len() - 1;
         let band = |y: f64| (((y - self.y0) / self.band).max(0.0) as usize).min(nb - 1);
         for k in band(bb[1])..=band(bb[3]) {
             for &i in &self.items[self.start[k] as usize..self.start[k + 1] as usize] {
                 let (a, b) = self.segs[i as usize];
                 if a[0].max(b[0]) >= bb[0] && a[0].min(b[0]) <= bb[2] && a[1].max(b[1]) >= bb[1] && a[1].min(b[1]) <= bb[3] {
-                    return false;
+                    return true;
                 }
             }
         }
-        !self.contains([0.5 * (bb[0] + bb[2]), 0.5 * (bb[1] + bb[3])])
+        false
     }
 
     /// Whether `p` is inside (points exactly on the boundary count as inside).
@@ -102,5 +115,29 @@ impl PipIndex {
             }
         }
         inside
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_inside_outside_and_across() {
+        // A 10 x 10 square with a 2 x 2 hole in the middle.
+        let rings = vec![
+            vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]],
+            vec![[4.0, 4.0], [4.0, 6.0], [6.0, 6.0], [6.0, 4.0]],
+        ];
+        let pip = PipIndex::new(&rings);
+        assert!(pip.box_inside([1.0, 1.0, 3.0, 3.0]));
+        assert!(!pip.box_outside([1.0, 1.0, 3.0, 3.0]));
+        assert!(pip.box_outside([4.5, 4.5, 5.5, 5.5]), "inside the hole");
+        assert!(!pip.box_inside([4.5, 4.5, 5.5, 5.5]));
+        assert!(pip.box_outside([11.0, 1.0, 12.0, 2.0]));
+        for across in [[3.0, 3.0, 5.0, 5.0], [9.0, 1.0, 11.0, 2.0], [1.0, 0.0, 2.0, 1.0]] {
+            assert!(!pip.box_inside(across) && !pip.box_outside(across), "{across:?}");
+        }
+        assert!(pip.contains([0.0, 5.0]) && pip.contains([4.0, 5.0]) && !pip.contains([5.0, 5.0]));
     }
 }

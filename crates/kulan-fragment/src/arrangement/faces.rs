@@ -24,13 +24,16 @@ fn half(d: Pt) -> u8 {
 }
 
 impl Arrangement {
-    /// The arrangement of the noded edges `edges` (vertex pairs, `u < v`) whose `keep` is set.
+    /// The arrangement of the noded edges `edges` (vertex pairs, `u < v`) whose `keep` is set,
+    /// dangles pruned when `prune`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn from_edges(
         verts: Vec<Pt>,
         edges: Vec<(u32, u32)>,
         flags: Vec<u8>,
         keep: Vec<bool>,
-        n_barrier_parts: usize,
+        source: Vec<u32>,
+        prune: bool,
         excl_index: Option<&PipIndex>,
     ) -> Arrangement {
         // Keep the edges inside, then prune dangles.
@@ -58,7 +61,7 @@ impl Arrangement {
                 fill[v as usize] += 1;
             }
         }
-        let mut stack: Vec<u32> = (0..nv as u32).filter(|&v| deg[v as usize] == 1).collect();
+        let mut stack: Vec<u32> = if prune { (0..nv as u32).filter(|&v| deg[v as usize] == 1).collect() } else { Vec::new() };
         while let Some(v) = stack.pop() {
             if deg[v as usize] != 1 {
                 continue;
@@ -81,14 +84,17 @@ impl Arrangement {
         // Compact: surviving edges only.
         let mut new_edges = Vec::new();
         let mut new_flags = Vec::new();
+        let mut new_source = Vec::new();
         for e in 0..edges.len() {
             if alive[e] {
                 new_edges.push(edges[e]);
                 new_flags.push(flags[e]);
+                new_source.push(source[e]);
             }
         }
         let edges = new_edges;
         let flags = new_flags;
+        let source = new_source;
         drop(alive);
 
         // Outgoing half-edges per vertex, sorted counter-clockwise.
@@ -207,7 +213,11 @@ impl Arrangement {
             face_of_cycle: Vec::new(),
             container: Vec::new(),
             faces: Vec::new(),
-            n_barrier_parts,
+            n_barrier_parts: 0,
+            source,
+            feature_start: Vec::new(),
+            features: Vec::new(),
+            barrier_pieces: Vec::new(),
             grid: None,
         };
         arr.assign_faces(excl_index);

@@ -68,7 +68,29 @@ pub struct Arrangement {
     pub container: Vec<u32>,
     pub faces: Vec<Face>,
     pub n_barrier_parts: usize,
+    /// For each edge, the `feature` of a non-boundary segment it came from (`u32::MAX` for pure
+    /// boundary edges). In a unit arrangement built against a shared one, the shared edge.
+    pub(crate) source: Vec<u32>,
+    /// Shared (whole-area) arrangement: the barrier features of each edge (CSR: the features of
+    /// edge `e` are `features[feature_start[e]..feature_start[e + 1]]`).
+    pub(crate) feature_start: Vec<u32>,
+    pub(crate) features: Vec<u32>,
+    /// Unit arrangement built against a shared one: the barrier pieces inside the unit as
+    /// `(feature, vertex, vertex, 0)`, vertex ids of the shared arrangement where the piece ends
+    /// at a shared vertex and `shared vertex count + own id` where it ends on the unit boundary.
+    pub(crate) barrier_pieces: Vec<(u32, u32, u32, u32)>,
     grid: Option<EdgeGrid>,
+}
+
+/// What an arrangement is built for.
+#[derive(Clone, Copy)]
+pub(crate) enum Mode<'a> {
+    /// One unit, from the original segments.
+    Unit,
+    /// The whole area, without a unit: every edge kept, dangles too, barrier features recorded.
+    Whole,
+    /// One unit, from the edges of the shared whole-area arrangement (`Seg::feature` = its edge).
+    Local(&'a Arrangement),
 }
 
 #[inline]
@@ -82,6 +104,19 @@ fn origin_of(edges: &[(u32, u32)], he: u32) -> u32 {
 }
 
 impl Arrangement {
+    /// The point-location grid over the edges, once built (`prepare_locate`).
+    pub(crate) fn edge_grid(&self) -> Option<&EdgeGrid> {
+        self.grid.as_ref()
+    }
+
+    /// Barrier features of edge `e` (shared arrangement only).
+    pub(crate) fn edge_features(&self, e: u32) -> &[u32] {
+        match self.feature_start.get(e as usize + 1) {
+            Some(&end) => &self.features[self.feature_start[e as usize] as usize..end as usize],
+            None => &[],
+        }
+    }
+
     pub fn build(input: UnitInput<'_>) -> Arrangement {
         let UnitInput { rings, barrier_segs, excl_segs, excl_index, clip_then_node, count_parts } = input;
         if clip_then_node {
@@ -91,14 +126,36 @@ impl Arrangement {
             // that pass and, when a rounded node made a new crossing, redoes it with a snapping
             // noder that joins the near-misses, i.e. the exact topology.
             let (clipped, parts) = clip_step(rings, &barrier_segs);
-            let mut arr = match Self::build_inner(rings, boundary_segs(rings), clipped, excl_segs.clone(), excl_index, false, true) {
+            let inner = Self::build_inner(rings, boundary_segs(rings), clipped, excl_segs.clone(), excl_index, Mode::Unit, false, true);
+            let mut arr = match inner {
                 Ok(arr) => arr,
-                Err(_) => Self::build_exact(rings, barrier_segs, excl_segs, excl_index, false),
+                Err(_) => Self::build_exact(rings, barrier_segs, excl_segs, excl_index, Mode::Unit, false),
             };
             arr.n_barrier_parts = if count_parts { parts } else { 0 };
             return arr;
         }
-        Self::build_exact(rings, barrier_segs, excl_segs, excl_index, count_parts)
+        Self::build_exact(rings, barrier_segs, excl_segs, excl_index, Mode::Unit, count_parts)
+    }
+
+    /// The arrangement of all cutting lines and excluded-area rings of the study area, shared by
+    /// the units: nothing is clipped or pruned.
+    pub(crate) fn build_whole(barrier_segs: Vec<Seg>, excl_segs: Vec<Seg>, excl_index: Option<&PipIndex>) -> Arrangement {
+        let mut arr = Self::build_exact(&[], barrier_segs, excl_segs, excl_index, Mode::Whole, false);
+        arr.prepare_locate();
+        arr
+    }
+
+    /// The arrangement of one unit from edges of the shared arrangement `shared` (each
+    /// segment's `feature` is its shared edge); the barrier pieces inside are recorded for
+    /// counting parts.
+    pub(crate) fn build_local(
+        rings: &[Ring],
+        barrier_segs: Vec<Seg>,
+        excl_segs: Vec<Seg>,
+        excl_index: Option<&PipIndex>,
+        shared: &Arrangement,
+    ) -> Arrangement {
+        Self::build_exact(rings, barrier_segs, excl_segs, excl_index, Mode::Local(shared), true)
     }
 
     /// Nodes, checks the noding and, where a rounded intersection point made a new crossing,
@@ -108,21 +165,24 @@ impl Arrangement {
         barrier_segs: Vec<Seg>,
         excl_segs: Vec<Seg>,
         excl_index: Option<&PipIndex>,
+        mode: Mode<'_>,
         count_parts: bool,
     ) -> Arrangement {
         let mut input = (boundary_segs(rings), barrier_segs, excl_segs);
-        let mut parts = None;
+        // Parts are counted in the first round, on the pieces of the input segments.
+        let mut parts: Option<(usize, Vec<(u32, u32, u32, u32)>)> = None;
         for round in 0..4 {
             let last = round == 3;
-            match Self::build_inner(rings, input.0, input.1, input.2, excl_index, count_parts && parts.is_none(), !last) {
+            match Self::build_inner(rings, input.0, input.1, input.2, excl_index, mode, count_parts && parts.is_none(), !last) {
                 Ok(mut arr) => {
-                    if let Some(p) = parts {
-                        arr.n_barrier_parts = p;
+                    if let Some((n, pieces)) = parts {
+                        arr.n_barrier_parts = n;
+                        arr.barrier_pieces = pieces;
                     }
                     return arr;
                 }
-                Err((renode, p)) => {
-                    parts.get_or_insert(p);
+                Err((renode, n, pieces)) => {
+                    parts.get_or_insert((n, pieces));
                     input = renode;
                 }
             }
