@@ -70,7 +70,8 @@ pub struct Options {
     /// a fraction of a nanometre short of the boundary, so that end does not cut. Only for
     /// comparisons with that peer; the default noding connects every crossing.
     pub clip_then_node: bool,
-    /// Keep patch polygons for output.
+    /// Keep the patches (areas and polygons) in `Fragmentation::patches`; without it only the
+    /// per-unit results are kept (a study area can have hundreds of millions of patches).
     pub keep_patches: bool,
 }
 
@@ -147,6 +148,7 @@ pub struct Patch {
 #[derive(Debug, Clone, Default)]
 pub struct Fragmentation {
     pub units: Vec<UnitResult>,
+    /// Every patch, unit by unit; empty unless `Options::keep_patches`.
     pub patches: Vec<Patch>,
 }
 
@@ -406,19 +408,22 @@ fn run_units(units: &[Range], opts: &Options, patches_of: impl Fn(&[Ring]) -> Un
         let mut sum = KahanSum::default();
         let mut sq = KahanSum::default();
         let mut cbc = KahanSum::default();
-        let mut patches = Vec::with_capacity(up.patches.len());
+        let n_patches = up.patches.len();
+        let mut patches = Vec::with_capacity(if opts.keep_patches { n_patches } else { 0 });
         for (a, cmpl, polygon) in up.patches {
             sum.add(a);
             sq.add(a * a);
             if let Some(c) = cmpl {
                 cbc.add(a * c);
             }
-            patches.push(Patch { unit: ui, area_m2: a, complete_area_m2: cmpl, polygon });
+            if opts.keep_patches {
+                patches.push(Patch { unit: ui, area_m2: a, complete_area_m2: cmpl, polygon });
+            }
         }
         let r = UnitResult {
             id: unit.id.clone(),
             area_m2: area,
-            n_patches: patches.len(),
+            n_patches,
             patch_area_sum_m2: sum.value(),
             sum_sq_m4: sq.value(),
             meff_cut_m2: if area > 0.0 { sq.value() / area } else { 0.0 },

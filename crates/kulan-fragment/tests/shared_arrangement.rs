@@ -130,7 +130,7 @@ fn shared_arrangement_matches_each_unit_on_its_own() {
         let units = units();
         let l: Vec<&MultiLineString<f64>> = lines.iter().collect();
         let e: Vec<&MultiPolygon<f64>> = excl.iter().collect();
-        let fr = fragment(&l, &e, &units, &Options { procedure: Procedure::Cut, cbc: false, ..Options::default() });
+        let fr = fragment(&l, &e, &units, &Options { procedure: Procedure::Cut, cbc: false, keep_patches: true, ..Options::default() });
         for (ui, unit) in units.iter().enumerate() {
             let (want, parts) = direct(&lines, &excl, unit);
             let mut got: Vec<f64> = fr.patches.iter().filter(|p| p.unit == ui).map(|p| p.area_m2).collect();

@@ -37,8 +37,10 @@ impl Arrangement {
 
         // Vertices and raw edges.
         let mut vmap: FxMap<(u64, u64), u32> = FxMap::default();
-        vmap.reserve(segs.len() * 2);
-        let mut verts: Vec<Pt> = Vec::with_capacity(segs.len() * 2);
+        // Every piece of a segment is an edge; vertices are at most one more per segment.
+        let n_pieces = segs.len() + noded.splits.iter().map(Vec::len).sum::<usize>();
+        vmap.reserve(n_pieces);
+        let mut verts: Vec<Pt> = Vec::with_capacity(n_pieces);
         let mut vid = |p: Pt, verts: &mut Vec<Pt>| -> u32 {
             *vmap.entry(point_key(p)).or_insert_with(|| {
                 verts.push(p);
@@ -46,10 +48,10 @@ impl Arrangement {
             })
         };
         let mut emap: FxMap<(u32, u32), u32> = FxMap::default();
-        emap.reserve(segs.len() * 2);
-        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(segs.len() * 2);
-        let mut flags: Vec<u8> = Vec::with_capacity(segs.len() * 2);
-        let mut source: Vec<u32> = Vec::with_capacity(segs.len() * 2);
+        emap.reserve(n_pieces);
+        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(n_pieces);
+        let mut flags: Vec<u8> = Vec::with_capacity(n_pieces);
+        let mut source: Vec<u32> = Vec::with_capacity(n_pieces);
         // (feature, u, v, edge) of barrier pieces: for counting parts and to node again.
         let mut bar_pieces: Vec<(u32, u32, u32, u32)> = Vec::new();
         // Consecutive segments of a polyline share a vertex: reuse its id without hashing.
