@@ -4,11 +4,13 @@
 //! measured by the effective mesh size m_eff (Jaeger 2000) with the CUT and CBC procedures
 //! (Moser et al. 2007).
 //!
-//! For each unit the selected barriers, the unit's boundary and the boundaries of excluded areas
-//! are noded together ([`noding`]), the noded edges form a planar arrangement whose faces are
-//! found by a half-edge walk ([`arrangement`]); dangling lines are pruned first, so a barrier end
-//! that does not meet another line does not split anything. The faces inside the unit and outside
-//! every excluded area are the patches.
+//! The selected barriers and the boundaries of excluded areas are noded once for the whole study
+//! area ([`noding`]) into one shared planar arrangement whose faces are found by a half-edge walk
+//! ([`arrangement`]). A shared face that lies well inside a unit is one of its patches as it is;
+//! near the unit's boundary the boundary is noded with the shared edges there and the faces of
+//! that local arrangement are taken, after pruning dangling lines, so a barrier end that does not
+//! meet another line does not split anything (`shared` module). The faces inside the unit and
+//! outside every excluded area are the patches.
 //!
 //! - CUT: m_eff = (1/A_t) Σ A_i², A_i the patch areas inside the unit.
 //! - CBC: m_eff = (1/A_t) Σ A_i · A_i^cmpl, where A_i^cmpl is the area of the whole patch in the
