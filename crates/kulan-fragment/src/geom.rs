@@ -2,6 +2,9 @@
 
 pub type Pt = [f64; 2];
 
+/// Polygon rings as vertex lists without the closing vertex.
+pub type Ring = Vec<Pt>;
+
 /// Sign of the orientation of `c` relative to the directed line `a`→`b`: > 0 left, < 0 right,
 /// 0 collinear. Exact (adaptive-precision arithmetic).
 #[inline]

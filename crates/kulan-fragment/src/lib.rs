@@ -4,11 +4,13 @@
 //! measured by the effective mesh size m_eff (Jaeger 2000) with the CUT and CBC procedures
 //! (Moser et al. 2007).
 //!
-//! For each unit the selected barriers, the unit's boundary and the boundaries of excluded areas
-//! are noded together ([`noding`]), the noded edges form a planar arrangement whose faces are
-//! found by a half-edge walk ([`arrangement`]); dangling lines are pruned first, so a barrier end
-//! that does not meet another line does not split anything. The faces inside the unit and outside
-//! every excluded area are the patches.
+//! The selected barriers and the boundaries of excluded areas are noded once for the whole study
+//! area ([`noding`]) into one shared planar arrangement whose faces are found by a half-edge walk
+//! ([`arrangement`]). A shared face that lies well inside a unit is one of its patches as it is;
+//! near the unit's boundary the boundary is noded with the shared edges there and the faces of
+//! that local arrangement are taken, after pruning dangling lines, so a barrier end that does not
+//! meet another line does not split anything (`shared` module). The faces inside the unit and
+//! outside every excluded area are the patches.
 //!
 //! - CUT: m_eff = (1/A_t) Σ A_i², A_i the patch areas inside the unit.
 //! - CBC: m_eff = (1/A_t) Σ A_i · A_i^cmpl, where A_i^cmpl is the area of the whole patch in the
@@ -22,20 +24,32 @@
 //! A_t always includes barrier and excluded area.
 
 pub mod arrangement;
+mod barrier_parts;
+mod clip;
+mod edge_grid;
+pub mod fxhash;
 pub mod geom;
+mod lineset;
 pub mod noding;
+pub mod pip;
 pub mod rules;
+mod shared;
+mod union_find;
+mod units;
 
 use geo::{LineString, MultiLineString, MultiPolygon, Polygon};
 use kulan_core::{FeatureId, Range};
 use rayon::prelude::*;
-use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
 use arrangement::{Arrangement, PipIndex, Ring, UnitInput};
 use geom::{ring_area2, KahanSum, Pt};
-use noding::{Kind, Seg};
+use lineset::{ls_pts, LineSet};
+use noding::Kind;
+use shared::{PatchFace, Shared};
+use units::union_of;
 
 pub use rules::CutRules;
+pub use units::square_grid;
 
 /// Which m_eff goes into the headline `meff_m2` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,7 +72,8 @@ pub struct Options {
     /// a fraction of a nanometre short of the boundary, so that end does not cut. Only for
     /// comparisons with that peer; the default noding connects every crossing.
     pub clip_then_node: bool,
-    /// Keep patch polygons for output.
+    /// Keep the patches (areas and polygons) in `Fragmentation::patches`; without it only the
+    /// per-unit results are kept (a study area can have hundreds of millions of patches).
     pub keep_patches: bool,
 }
 
@@ -135,72 +150,8 @@ pub struct Patch {
 #[derive(Debug, Clone, Default)]
 pub struct Fragmentation {
     pub units: Vec<UnitResult>,
+    /// Every patch, unit by unit; empty unless `Options::keep_patches`.
     pub patches: Vec<Patch>,
-}
-
-/// Polylines of the cutting lines and excluded-area rings, indexed by chunks of segments.
-struct LineSet {
-    lines: Vec<(Vec<Pt>, u32)>,
-    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, (u32, u32, u32)>>,
-}
-
-const CHUNK: usize = 32;
-
-impl LineSet {
-    fn new(lines: Vec<(Vec<Pt>, u32)>) -> Self {
-        let mut items = Vec::new();
-        for (li, (pts, _)) in lines.iter().enumerate() {
-            let nseg = pts.len().saturating_sub(1);
-            let mut s = 0;
-            while s < nseg {
-                let e = (s + CHUNK).min(nseg);
-                let mut bb = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-                for p in &pts[s..=e] {
-                    bb[0] = bb[0].min(p[0]);
-                    bb[1] = bb[1].min(p[1]);
-                    bb[2] = bb[2].max(p[0]);
-                    bb[3] = bb[3].max(p[1]);
-                }
-                items.push(GeomWithData::new(Rectangle::from_corners([bb[0], bb[1]], [bb[2], bb[3]]), (li as u32, s as u32, e as u32)));
-                s = e;
-            }
-        }
-        LineSet { lines, tree: RTree::bulk_load(items) }
-    }
-
-    /// Segments whose envelope meets `bb`, less chunks that lie wholly outside `within`.
-    fn segs_in(&self, bb: [f64; 4], kind: Kind, within: Option<&PipIndex>) -> Vec<Seg> {
-        let env = AABB::from_corners([bb[0], bb[1]], [bb[2], bb[3]]);
-        let mut out = Vec::new();
-        for it in self.tree.locate_in_envelope_intersecting(&env) {
-            if let Some(pip) = within {
-                let r = it.geom();
-                let (lo, hi) = (r.lower(), r.upper());
-                if pip.box_outside([lo[0], lo[1], hi[0], hi[1]]) {
-                    continue;
-                }
-            }
-            let (li, s, e) = it.data;
-            let (pts, feature) = &self.lines[li as usize];
-            for k in s as usize..e as usize {
-                let (a, b) = (pts[k], pts[k + 1]);
-                if a == b
-                    || a[0].max(b[0]) < bb[0]
-                    || a[0].min(b[0]) > bb[2]
-                    || a[1].max(b[1]) < bb[1]
-                    || a[1].min(b[1]) > bb[3]
-                {
-                    continue;
-                }
-                out.push(Seg { a, b, kind, feature: *feature });
-            }
-        }
-        out
-    }
-}
-
-fn ls_pts(ls: &LineString<f64>) -> Vec<Pt> {
-    ls.0.iter().map(|c| [c.x, c.y]).collect()
 }
 
 /// Rings of a multipolygon, without closing vertices, exteriors counter-clockwise and holes
@@ -252,40 +203,6 @@ fn rings_bbox(rings: &[Ring]) -> [f64; 4] {
     bb
 }
 
-/// A square grid of `size` (CRS units) aligned on multiples of `size`, covering `bbox`
-/// (`[xmin, ymin, xmax, ymax]`). Cell ids read `{size_km}kmE{x_km}N{y_km}` (lower-left corner in
-/// km, as the EEA reference grid names its cells).
-pub fn square_grid(bbox: [f64; 4], size: f64) -> Vec<Range> {
-    assert!(size > 0.0);
-    let ix0 = (bbox[0] / size).floor() as i64;
-    let iy0 = (bbox[1] / size).floor() as i64;
-    let mut ix1 = (bbox[2] / size).ceil() as i64;
-    let mut iy1 = (bbox[3] / size).ceil() as i64;
-    if ix1 <= ix0 {
-        ix1 = ix0 + 1;
-    }
-    if iy1 <= iy0 {
-        iy1 = iy0 + 1;
-    }
-    let km = size / 1000.0;
-    let fmt = |v: f64| if v.fract() == 0.0 { format!("{}", v as i64) } else { format!("{v}") };
-    let mut out = Vec::new();
-    for iy in iy0..iy1 {
-        for ix in ix0..ix1 {
-            let (x0, y0) = (ix as f64 * size, iy as f64 * size);
-            let (x1, y1) = ((ix + 1) as f64 * size, (iy + 1) as f64 * size);
-            let poly = Polygon::new(LineString::from(vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]), vec![]);
-            out.push(Range {
-                id: FeatureId::Text(format!("{}kmE{}N{}", fmt(km), fmt(x0 / 1000.0), fmt(y0 / 1000.0))),
-                species: None,
-                season: None,
-                geometry: MultiPolygon(vec![poly]),
-            });
-        }
-    }
-    out
-}
-
 /// Patches of one arrangement: (area, face index).
 fn patch_faces(arr: &Arrangement, min_area: f64) -> Vec<(f64, u32)> {
     arr.faces
@@ -323,6 +240,24 @@ fn face_polygon(arr: &Arrangement, f: u32) -> MultiPolygon<f64> {
 
 /// Runs the analysis: `lines` are the cutting barriers (already selected), `exclusions` the
 /// areas removed from patches, `units` the reporting units.
+///
+/// ```
+/// use geo::{line_string, polygon, MultiLineString, MultiPolygon};
+/// use kulan_core::{FeatureId, Range};
+/// use kulan_fragment::{fragment, Options};
+///
+/// // A 10 x 10 unit cut in two by a road across it.
+/// let unit = Range {
+///     id: FeatureId::Int(1),
+///     species: None,
+///     season: None,
+///     geometry: MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)]]),
+/// };
+/// let road = MultiLineString(vec![line_string![(x: 4.0, y: -1.0), (x: 4.0, y: 11.0)]]);
+/// let fr = fragment(&[&road], &[], &[unit], &Options::default());
+/// assert_eq!(fr.units[0].n_patches, 2);
+/// assert_eq!(fr.units[0].meff_cut_m2, (40.0 * 40.0 + 60.0 * 60.0) / 100.0);
+/// ```
 pub fn fragment(
     lines: &[&MultiLineString<f64>],
     exclusions: &[&MultiPolygon<f64>],
@@ -356,165 +291,157 @@ pub fn fragment(
             })
             .collect(),
     );
+    let region_rings = if opts.cbc && !units.is_empty() { Some(oriented_rings(&union_of(units))) } else { None };
+    let min_area = opts.min_patch_area_m2;
+    if opts.clip_then_node {
+        // Each unit from the original segments, as the peer does.
+        let build = |rings: &[Ring], clip: bool, count: bool| -> Arrangement {
+            let bb = rings_bbox(rings);
+            let within = PipIndex::new(rings);
+            Arrangement::build(UnitInput {
+                rings,
+                barrier_segs: barriers.segs_in(bb, Kind::Barrier, Some(&within)),
+                excl_segs: if excl_rings.is_empty() { Vec::new() } else { excl.segs_in(bb, Kind::Exclusion, Some(&within)) },
+                excl_index: excl_pip.as_ref(),
+                clip_then_node: clip,
+                count_parts: count,
+            })
+        };
+        let region = region_rings.map(|rings| {
+            let mut arr = build(&rings, false, false);
+            arr.prepare_locate();
+            arr
+        });
+        return run_units(units, opts, |rings| {
+            let arr = build(rings, true, true);
+            let patches = patch_faces(&arr, min_area)
+                .into_iter()
+                .map(|(a, f)| {
+                    let cmpl = region.as_ref().map(|reg| {
+                        match arr.interior_point(&arr.faces[f as usize]).and_then(|p| reg.locate_ref(p)) {
+                            Some(rf) if patch_faces_has(reg, rf, min_area) => reg.faces[rf as usize].area.max(a),
+                            _ => a,
+                        }
+                    });
+                    (a, cmpl, opts.keep_patches.then(|| face_polygon(&arr, f)))
+                })
+                .collect();
+            UnitPatches { patches, n_barrier_parts: arr.n_barrier_parts }
+        });
+    }
 
-    let build = |rings: &[Ring], clip: bool, count: bool| -> Arrangement {
-        let bb = rings_bbox(rings);
-        let within = PipIndex::new(rings);
-        Arrangement::build(UnitInput {
-            rings,
-            barrier_segs: barriers.segs_in(bb, Kind::Barrier, Some(&within)),
-            excl_segs: if excl_rings.is_empty() { Vec::new() } else { excl.segs_in(bb, Kind::Exclusion, Some(&within)) },
-            excl_index: excl_pip.as_ref(),
-            clip_then_node: clip,
-            count_parts: count,
-        })
-    };
+    // Default: the lines are noded once for the whole area, each unit handles its boundary zone.
+    let stage = Stage::new();
+    let shared = Shared::new(barriers.all_segs(Kind::Barrier), excl.all_segs(Kind::Exclusion), excl_pip.as_ref());
+    drop(barriers);
+    drop(excl);
+    stage.done("shared arrangement");
+    let region = region_rings.map(|rings| {
+        let mut r = shared.unit(&rings, excl_pip.as_ref(), min_area);
+        r.own.prepare_locate();
+        r
+    });
+    stage.done("region");
+    let out = run_units(units, opts, |rings| {
+        let uf = shared.unit(rings, excl_pip.as_ref(), min_area);
+        let patches = uf
+            .patches
+            .iter()
+            .map(|&(a, pf)| {
+                let cmpl = region.as_ref().map(|reg| match pf {
+                    // A shared face taken whole lies off the unit's boundary: it is complete.
+                    PatchFace::Shared(_) => a,
+                    PatchFace::Own(f) => uf
+                        .own
+                        .interior_point(&uf.own.faces[f as usize])
+                        .and_then(|p| shared.region_patch_area(reg, p, min_area))
+                        .map_or(a, |c| c.max(a)),
+                });
+                let polygon = opts.keep_patches.then(|| match pf {
+                    PatchFace::Own(f) => face_polygon(&uf.own, f),
+                    PatchFace::Shared(g) => face_polygon(&shared.arr, g),
+                });
+                (a, cmpl, polygon)
+            })
+            .collect();
+        UnitPatches { patches, n_barrier_parts: uf.n_barrier_parts }
+    });
+    stage.done("units");
+    out
+}
 
-    // The region for CBC: the union of all units.
-    let region = if opts.cbc && !units.is_empty() {
-        let region_mp = union_of(units);
-        let rings = oriented_rings(&region_mp);
-        let mut arr = build(&rings, false, false);
-        arr.prepare_locate();
-        Some(arr)
-    } else {
-        None
-    };
-    let region_patch: Vec<bool> = region
-        .as_ref()
-        .map(|r| r.faces.iter().map(|f| f.is_patch && f.area > 0.0 && f.area >= opts.min_patch_area_m2).collect())
-        .unwrap_or_default();
+/// Stage timings on stderr when `KULAN_TIMINGS` is set (benchmarks).
+struct Stage(Option<std::cell::Cell<std::time::Instant>>);
 
+impl Stage {
+    fn new() -> Self {
+        Stage(std::env::var_os("KULAN_TIMINGS").filter(|v| v != "0").map(|_| std::cell::Cell::new(std::time::Instant::now())))
+    }
+    fn done(&self, what: &str) {
+        if let Some(t) = &self.0 {
+            eprintln!("fragment: {what} {:.2} s", t.get().elapsed().as_secs_f64());
+            t.set(std::time::Instant::now());
+        }
+    }
+}
+
+fn patch_faces_has(arr: &Arrangement, f: u32, min_area: f64) -> bool {
+    let face = &arr.faces[f as usize];
+    face.is_patch && face.area > 0.0 && face.area >= min_area
+}
+
+/// The patches of one unit: area, complete area (CBC) and polygon of each.
+struct UnitPatches {
+    #[allow(clippy::type_complexity)]
+    patches: Vec<(f64, Option<f64>, Option<MultiPolygon<f64>>)>,
+    n_barrier_parts: usize,
+}
+
+/// Runs `patches_of` on every unit's rings and sums up.
+fn run_units(units: &[Range], opts: &Options, patches_of: impl Fn(&[Ring]) -> UnitPatches + Sync) -> Fragmentation {
     // Units run in parallel, a batch of as many as there are threads at a time: the stages inside a
     // unit are parallel too, and an idle thread waiting there would otherwise start yet another
     // unit, keeping many large arrangements in memory at once.
     let threads = rayon::current_num_threads().max(1);
     let run_unit = |(ui, unit): (usize, &Range)| {
-            let rings = oriented_rings(&unit.geometry);
-            let area = multipolygon_area(&unit.geometry);
-            if rings.is_empty() {
-                let r = UnitResult {
-                    id: unit.id.clone(),
-                    area_m2: area,
-                    n_patches: 0,
-                    patch_area_sum_m2: 0.0,
-                    sum_sq_m4: 0.0,
-                    meff_cut_m2: 0.0,
-                    meff_cbc_m2: region.as_ref().map(|_| 0.0),
-                    n_barrier_parts: 0,
-                };
-                return (r, Vec::new());
+        let rings = oriented_rings(&unit.geometry);
+        let area = multipolygon_area(&unit.geometry);
+        let up = if rings.is_empty() { UnitPatches { patches: Vec::new(), n_barrier_parts: 0 } } else { patches_of(&rings) };
+        let mut sum = KahanSum::default();
+        let mut sq = KahanSum::default();
+        let mut cbc = KahanSum::default();
+        let n_patches = up.patches.len();
+        let mut patches = Vec::with_capacity(if opts.keep_patches { n_patches } else { 0 });
+        for (a, cmpl, polygon) in up.patches {
+            sum.add(a);
+            sq.add(a * a);
+            if let Some(c) = cmpl {
+                cbc.add(a * c);
             }
-            let arr = build(&rings, opts.clip_then_node, true);
-            let pf = patch_faces(&arr, opts.min_patch_area_m2);
-            let mut sum = KahanSum::default();
-            let mut sq = KahanSum::default();
-            let mut cbc = KahanSum::default();
-            let mut patches = Vec::with_capacity(pf.len());
-            for &(a, f) in &pf {
-                sum.add(a);
-                sq.add(a * a);
-                let cmpl = region.as_ref().map(|reg| {
-                    let face = &arr.faces[f as usize];
-                    match arr.interior_point(face).and_then(|p| reg.locate_ref(p)) {
-                        Some(rf) if region_patch[rf as usize] => reg.faces[rf as usize].area.max(a),
-                        _ => a,
-                    }
-                });
-                if let Some(c) = cmpl {
-                    cbc.add(a * c);
-                }
-                patches.push(Patch {
-                    unit: ui,
-                    area_m2: a,
-                    complete_area_m2: cmpl,
-                    polygon: if opts.keep_patches { Some(face_polygon(&arr, f)) } else { None },
-                });
+            if opts.keep_patches {
+                patches.push(Patch { unit: ui, area_m2: a, complete_area_m2: cmpl, polygon });
             }
-            let r = UnitResult {
-                id: unit.id.clone(),
-                area_m2: area,
-                n_patches: pf.len(),
-                patch_area_sum_m2: sum.value(),
-                sum_sq_m4: sq.value(),
-                meff_cut_m2: if area > 0.0 { sq.value() / area } else { 0.0 },
-                meff_cbc_m2: region.as_ref().map(|_| if area > 0.0 { cbc.value() / area } else { 0.0 }),
-                n_barrier_parts: arr.n_barrier_parts,
-            };
-            (r, patches)
+        }
+        let r = UnitResult {
+            id: unit.id.clone(),
+            area_m2: area,
+            n_patches,
+            patch_area_sum_m2: sum.value(),
+            sum_sq_m4: sq.value(),
+            meff_cut_m2: if area > 0.0 { sq.value() / area } else { 0.0 },
+            meff_cbc_m2: opts.cbc.then(|| if area > 0.0 { cbc.value() / area } else { 0.0 }),
+            n_barrier_parts: up.n_barrier_parts,
         };
-    let mut per_unit: Vec<(UnitResult, Vec<Patch>)> = Vec::with_capacity(units.len());
+        (r, patches)
+    };
+    let mut out = Fragmentation::default();
     for (b, batch) in units.chunks(threads).enumerate() {
         let got: Vec<(UnitResult, Vec<Patch>)> =
             batch.par_iter().enumerate().map(|(k, u)| run_unit((b * threads + k, u))).collect();
-        per_unit.extend(got);
-    }
-    let mut out = Fragmentation::default();
-    for (r, p) in per_unit {
-        out.units.push(r);
-        out.patches.extend(p);
+        for (r, p) in got {
+            out.units.push(r);
+            out.patches.extend(p);
+        }
     }
     out
-}
-
-/// The union of all units' polygons.
-fn union_of(units: &[Range]) -> MultiPolygon<f64> {
-    if units.len() == 1 {
-        return units[0].geometry.clone();
-    }
-    // A set of axis-aligned squares from `square_grid` tiles its bounding box when complete.
-    let polys: Vec<Polygon<f64>> = units.iter().flat_map(|u| u.geometry.0.iter().cloned()).collect();
-    if let Some(bb) = tiling_box(&polys) {
-        return MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![(bb[0], bb[1]), (bb[2], bb[1]), (bb[2], bb[3]), (bb[0], bb[3]), (bb[0], bb[1])]),
-            vec![],
-        )]);
-    }
-    geo::unary_union(polys.iter())
-}
-
-/// When the polygons are non-overlapping axis-aligned rectangles that exactly fill their joint
-/// bounding box, that box.
-fn tiling_box(polys: &[Polygon<f64>]) -> Option<[f64; 4]> {
-    let mut total = KahanSum::default();
-    let mut bb = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-    let mut rects = Vec::new();
-    for p in polys {
-        if !p.interiors().is_empty() {
-            return None;
-        }
-        let pts: Vec<_> = p.exterior().0.iter().collect();
-        if pts.len() != 5 {
-            return None;
-        }
-        let xs: Vec<f64> = pts.iter().map(|c| c.x).collect();
-        let ys: Vec<f64> = pts.iter().map(|c| c.y).collect();
-        let (x0, x1) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
-        let (y0, y1) = (ys.iter().cloned().fold(f64::INFINITY, f64::min), ys.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
-        if !pts.iter().all(|c| (c.x == x0 || c.x == x1) && (c.y == y0 || c.y == y1)) {
-            return None;
-        }
-        total.add((x1 - x0) * (y1 - y0));
-        bb = [bb[0].min(x0), bb[1].min(y0), bb[2].max(x1), bb[3].max(y1)];
-        rects.push([x0, y0, x1, y1]);
-    }
-    // Non-overlap: sort and check pairwise within a sweep.
-    rects.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    for i in 0..rects.len() {
-        for j in i + 1..rects.len() {
-            if rects[j][0] >= rects[i][2] {
-                break;
-            }
-            let (a, b) = (rects[i], rects[j]);
-            if a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3] {
-                return None;
-            }
-        }
-    }
-    let boxa = (bb[2] - bb[0]) * (bb[3] - bb[1]);
-    if (total.value() - boxa).abs() <= 1e-9 * boxa {
-        Some(bb)
-    } else {
-        None
-    }
 }

@@ -155,28 +155,31 @@ pub fn node_filtered(segs: &[Seg], accept: impl Fn(&Seg, &Seg) -> bool + Sync) -
             }
         }
     }
-    let mut start = vec![0usize; nx * ny + 1];
+    // Cell lists in u32 offsets: about 4 cells per segment at most, far below 2^32 entries.
+    let mut start = vec![0u32; nx * ny + 1];
     for c in 0..nx * ny {
-        start[c + 1] = start[c] + counts[c] as usize;
+        start[c + 1] = start[c].checked_add(counts[c]).expect("fewer than 2^32 cell entries");
     }
+    drop(counts);
     let mut fill = start.clone();
-    let mut items = vec![0u32; start[nx * ny]];
+    let mut items = vec![0u32; start[nx * ny] as usize];
     for (k, e) in envs.iter().enumerate() {
         for iy in cy(e[1])..=cy(e[3]) {
             for ix in cx(e[0])..=cx(e[2]) {
                 let c = iy * nx + ix;
-                items[fill[c]] = k as u32;
+                items[fill[c] as usize] = k as u32;
                 fill[c] += 1;
             }
         }
     }
     let chunk = 256usize;
+    drop(fill);
     let results: Vec<Vec<(u32, Pt)>> = (0..(nx * ny).div_ceil(chunk))
         .into_par_iter()
         .map(|ch| {
             let mut out = Vec::new();
             for c in ch * chunk..((ch + 1) * chunk).min(nx * ny) {
-                let list = &items[start[c]..start[c + 1]];
+                let list = &items[start[c] as usize..start[c + 1] as usize];
                 if list.len() < 2 {
                     continue;
                 }
