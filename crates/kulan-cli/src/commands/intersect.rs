@@ -9,7 +9,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 use kulan_core::intersect::{intersect_ranges, BarrierIndex, RangeIntersection};
 use kulan_core::{BarrierKind, FeatureId};
-use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, LayerRef, Loaded, Row, VectorWriter};
+use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, LayerRef, Loaded, RowOf, VectorWriter};
 use kulan_io::AtomicPath;
 
 use super::inputs::InputArgs;
@@ -197,10 +197,10 @@ fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order
     ];
     let pair_rows = order.iter().flat_map(|&ri| {
         let range_id = &loaded.ranges[ri].id;
-        sorted_pairs(loaded, &results[ri]).into_iter().map(move |p| -> Row {
+        sorted_pairs(loaded, &results[ri]).into_iter().map(move |p| -> RowOf<&geo::MultiLineString> {
             let b = &loaded.barriers[p.barrier];
             (
-                p.geometry.clone().map(geo::Geometry::MultiLineString),
+                p.geometry.as_ref(),
                 vec![
                     as_type(range_id, range_id_type),
                     as_type(&b.id, barrier_id_type),
@@ -231,7 +231,7 @@ fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order
         FieldDef::new("density_km_per_km2", FieldType::Real),
     ];
     range_fields.extend(BarrierKind::ALL.iter().map(|k| FieldDef { name: format!("length_{k}_m"), ty: FieldType::Real }));
-    let range_rows = order.iter().map(|&ri| -> Row {
+    let range_rows = order.iter().map(|&ri| -> RowOf<&geo::MultiPolygon> {
         let range = &loaded.ranges[ri];
         let s = &results[ri].summary;
         let mut values = vec![
@@ -244,7 +244,7 @@ fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order
             Some(AttrValue::Real(s.density_km_per_km2())),
         ];
         values.extend(s.length_by_kind.iter().map(|&l| Some(AttrValue::Real(l))));
-        (Some(geo::Geometry::MultiPolygon(range.geometry.clone())), values)
+        (Some(&range.geometry), values)
     });
     writer.write_layer("ranges", GeometryType::MultiPolygon, Some(&loaded.crs.wkt), &range_fields, range_rows)?;
     writer.finish()?;
