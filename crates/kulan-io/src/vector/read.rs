@@ -92,6 +92,11 @@ impl RawLayer {
 /// GeoPackage tables are read straight through SQLite (several threads at once, each over its
 /// own range of feature ids), other formats through OGR; features come back in feature-id order.
 pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
+    read_layer_with(source, true)
+}
+
+/// [`read_layer`], with the direct GeoPackage path allowed or not (tests compare the two).
+pub(crate) fn read_layer_with(source: &LayerRef, gpkg_directly: bool) -> Result<RawLayer, IoError> {
     let ds = source.open()?;
     let idx = source.layer_index(&ds)?;
     let layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
@@ -99,7 +104,8 @@ pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
     let crs_wkt = layer.spatial_ref().and_then(|s| s.to_wkt().ok()).filter(|w| !w.is_empty());
     let fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
     let label = format!("{}:{name}", source.path.display());
-    match read_gpkg_directly(&ds, &layer, &source.path, &label, &fields) {
+    let direct = if gpkg_directly { read_gpkg_directly(&ds, &layer, &source.path, &label, &fields) } else { Err(Declined::UseOgr) };
+    match direct {
         Ok(features) => return Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features }),
         Err(Declined::Error(e)) => return Err(e),
         Err(Declined::UseOgr) => {}

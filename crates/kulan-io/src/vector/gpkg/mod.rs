@@ -4,3 +4,6 @@
 mod blob;
 pub(crate) mod read;
 pub(crate) mod write;
+
+#[cfg(test)]
+mod tests;
