@@ -60,15 +60,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     bar.finish_and_clear();
     stages.done("intersect");
     let order = range_order(&loaded);
+    let ranks = BarrierRanks::new(&loaded);
     let mut written = Vec::new();
     if args.formats.contains(&OutputFormat::Csv) {
-        write_pairs_csv(&args.out.join("pairs.csv"), &loaded, &results, &order)?;
+        write_pairs_csv(&args.out.join("pairs.csv"), &loaded, &results, &order, &ranks)?;
         write_totals_csv(&args.out.join("totals.csv"), &loaded, &results, &order)?;
         stages.done("write csv");
         written.extend(["pairs.csv", "totals.csv"]);
     }
     if want_gpkg {
-        write_gpkg(&args.out.join("intersections.gpkg"), &loaded, &results, &order)?;
+        write_gpkg(&args.out.join("intersections.gpkg"), &loaded, &results, &order, &ranks)?;
         stages.done("write gpkg");
         written.push("intersections.gpkg");
     }
@@ -92,10 +93,25 @@ fn range_order(loaded: &Loaded) -> Vec<usize> {
     order
 }
 
+/// Each barrier's place in id order, so that pairs sort by a number rather than by id.
+struct BarrierRanks(Vec<u32>);
+
+impl BarrierRanks {
+    fn new(loaded: &Loaded) -> Self {
+        let mut by_id: Vec<u32> = (0..loaded.barriers.len() as u32).collect();
+        by_id.par_sort_by(|&a, &b| loaded.barriers[a as usize].id.cmp(&loaded.barriers[b as usize].id));
+        let mut rank = vec![0u32; by_id.len()];
+        for (r, &b) in by_id.iter().enumerate() {
+            rank[b as usize] = r as u32;
+        }
+        BarrierRanks(rank)
+    }
+}
+
 /// Pairs of one range, sorted by barrier id.
-fn sorted_pairs<'a>(loaded: &Loaded, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
+fn sorted_pairs<'a>(ranks: &BarrierRanks, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
     let mut pairs: Vec<_> = r.pairs.iter().collect();
-    pairs.sort_by(|a, b| loaded.barriers[a.barrier].id.cmp(&loaded.barriers[b.barrier].id));
+    pairs.sort_unstable_by_key(|p| ranks.0[p.barrier]);
     pairs
 }
 
@@ -127,16 +143,32 @@ fn csv_field(id: &FeatureId) -> String {
     }
 }
 
-fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+fn write_pairs_csv(
+    path: &Path,
+    loaded: &Loaded,
+    results: &[RangeIntersection],
+    order: &[usize],
+    ranks: &BarrierRanks,
+) -> anyhow::Result<()> {
+    // Ids are formatted once, not once per pair.
+    let barrier_ids: Vec<String> = loaded.barriers.par_iter().map(|b| csv_field(&b.id)).collect();
+    let kinds: Vec<String> = BarrierKind::ALL.iter().map(|k| k.to_string()).collect();
+    let kind_of: Vec<u8> =
+        loaded.barriers.iter().map(|b| BarrierKind::ALL.iter().position(|&k| k == b.kind()).unwrap_or(0) as u8).collect();
     // Each range's rows are formatted on its own thread; the chunks are written in range order.
     let chunks: Vec<String> = order
         .par_iter()
         .map(|&ri| {
-            let mut out = String::new();
+            let mut out = String::with_capacity(results[ri].pairs.len() * 48);
             let range_id = csv_field(&loaded.ranges[ri].id);
-            for p in sorted_pairs(loaded, &results[ri]) {
-                let b = &loaded.barriers[p.barrier];
-                let _ = writeln!(out, "{range_id},{},{},{},{}", csv_field(&b.id), p.length, b.kind(), p.boundary_crossings);
+            for p in sorted_pairs(ranks, &results[ri]) {
+                let kind = kind_of[p.barrier] as usize;
+                out.push_str(&range_id);
+                out.push(',');
+                out.push_str(&barrier_ids[p.barrier]);
+                let _ = write!(out, ",{},", p.length);
+                out.push_str(&kinds[kind]);
+                let _ = writeln!(out, ",{}", p.boundary_crossings);
             }
             out
         })
@@ -180,7 +212,13 @@ fn id_field_type<'a>(mut ids: impl Iterator<Item = &'a FeatureId>) -> FieldType 
 /// more than the rest of the run (QGIS can add one: Layer Properties › Source › Create Spatial Index).
 const SPATIAL_INDEX_LIMIT: usize = 50_000;
 
-fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+fn write_gpkg(
+    path: &Path,
+    loaded: &Loaded,
+    results: &[RangeIntersection],
+    order: &[usize],
+    ranks: &BarrierRanks,
+) -> anyhow::Result<()> {
     let range_id_type = id_field_type(loaded.ranges.iter().map(|r| &r.id));
     let barrier_id_type = id_field_type(loaded.barriers.iter().map(|b| &b.id));
     let as_type = |id: &FeatureId, ty: FieldType| match ty {
@@ -197,7 +235,7 @@ fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order
     ];
     let pair_rows = order.iter().flat_map(|&ri| {
         let range_id = &loaded.ranges[ri].id;
-        sorted_pairs(loaded, &results[ri]).into_iter().map(move |p| -> RowOf<&geo::MultiLineString> {
+        sorted_pairs(ranks, &results[ri]).into_iter().map(move |p| -> RowOf<&geo::MultiLineString> {
             let b = &loaded.barriers[p.barrier];
             (
                 p.geometry.as_ref(),

@@ -104,6 +104,8 @@ pub(crate) fn read_layer_with(source: &LayerRef, gpkg_directly: bool) -> Result<
     let crs_wkt = layer.spatial_ref().and_then(|s| s.to_wkt().ok()).filter(|w| !w.is_empty());
     let fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
     let label = format!("{}:{name}", source.path.display());
+    // GDAL shows a GeoPackage's "undefined" systems (srs_id 0 and -1) as made-up CRSs.
+    let crs_wkt = if gpkg_read::undefined_srs(&source.path, &name) { None } else { crs_wkt };
     let direct = if gpkg_directly { read_gpkg_directly(&ds, &layer, &source.path, &label, &fields) } else { Err(Declined::UseOgr) };
     match direct {
         Ok(features) => return Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features }),

@@ -63,6 +63,15 @@ pub(crate) fn read_features(path: &Path, label: &str, cols: &TableColumns<'_>) -
     Ok(parts.into_iter().flatten().collect())
 }
 
+/// Whether `table` is a GeoPackage feature table whose geometry has the undefined geographic
+/// (0) or cartesian (-1) system, i.e. no CRS at all. False for anything else, other formats included.
+pub(crate) fn undefined_srs(path: &Path, table: &str) -> bool {
+    let is_gpkg = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+    let Some(conn) = is_gpkg.then(|| open(path).ok()).flatten() else { return false };
+    conn.query_row("SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?1", [table], |r| r.get::<_, i64>(0))
+        .is_ok_and(|id| id == 0 || id == -1)
+}
+
 fn open(path: &Path) -> Result<Connection, Declined> {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|_| Declined::UseOgr)

@@ -87,7 +87,7 @@ impl GpkgWriter {
     }
 
     /// The `srs_id` for `crs`, adding it to `gpkg_spatial_ref_sys` on first use. A layer without
-    /// a CRS gets -1, the GeoPackage's undefined cartesian system.
+    /// a CRS gets -1, the GeoPackage's undefined cartesian system (as GDAL writes it).
     fn srs_id(&mut self, crs: Option<&str>) -> Result<i32, IoError> {
         let Some(definition) = crs else { return Ok(-1) };
         let label = self.label.clone();
