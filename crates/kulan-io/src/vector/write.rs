@@ -140,6 +140,8 @@ enum Backend {
 
 impl VectorWriter {
     /// Starts a file; the format follows the extension (`.gpkg`, `.geojson`, `.fgb`).
+    /// GeoPackages are written straight through SQLite (much faster for large layers), the
+    /// other formats through OGR.
     pub fn create(path: &Path) -> Result<Self, IoError> {
         let target = AtomicPath::new(path)?;
         let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
