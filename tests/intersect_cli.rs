@@ -99,6 +99,40 @@ fn same_bytes_with_one_and_two_threads() {
     assert!(run("1") == run("2"), "outputs differ between 1 and 2 threads");
 }
 
+/// The square study's `intersections.gpkg`, and the flags to read its layers back as input.
+fn gpkg_study(f: &Fixture) -> (String, Vec<String>) {
+    let (barriers, ranges) = square_study(f);
+    let first = f.path("first");
+    kulan(&["intersect", "--barriers", &barriers, "--ranges", &ranges, "--out", &first, "--crs", "EPSG:32648"]).success();
+    let gpkg = format!("{first}/intersections.gpkg");
+    let args = [
+        "--barriers", &format!("{gpkg}:pairs"), "--field", "id=barrier_id",
+        "--ranges", &format!("{gpkg}:ranges"), "--range-id", "range_id", "--crs", "EPSG:32648",
+    ];
+    (gpkg.clone(), args.iter().map(|s| s.to_string()).collect())
+}
+
+fn run_on(args: &[String], out: &str) -> common::Run {
+    let mut all: Vec<&str> = vec!["intersect", "--out", out];
+    all.extend(args.iter().map(String::as_str));
+    kulan(&all)
+}
+
+#[test]
+fn geopackage_output_reads_back_as_input() {
+    let f = Fixture::new();
+    let (_, args) = gpkg_study(&f);
+    let out = f.path("second");
+    run_on(&args, &out).success();
+    // The clipped pieces lie inside the range again (their ends on its boundary).
+    let lengths: Vec<(String, f64)> = pairs(std::path::Path::new(&out)).into_iter().map(|p| (p.1, p.2)).collect();
+    let want = [("1", 8000.0), ("2", 6000.0), ("4", 3000.0)];
+    assert_eq!(lengths.len(), want.len(), "{lengths:?}");
+    for ((id, got), (wid, w)) in lengths.iter().zip(want) {
+        assert!(id == wid && ((got - w) / w).abs() < 1e-9, "{lengths:?}");
+    }
+}
+
 #[test]
 fn geographic_input_is_reprojected_to_equal_area_by_default() {
     let f = Fixture::new();
@@ -259,6 +293,43 @@ mod bad_input {
         let empty = f.write("empty.geojson", &geojson_polygons(Some(UTM48), &[]));
         let err = kulan(&["intersect", "--barriers", &barriers, "--ranges", &empty, "--out", &f.path("o")]).failure();
         assert!(err.contains("has no features"), "{err}");
+    }
+
+    #[test]
+    fn damaged_geopackage_geometry_names_the_feature() {
+        let f = Fixture::new();
+        let (gpkg, args) = gpkg_study(&f);
+        let db = rusqlite::Connection::open(&gpkg).unwrap();
+        // The R-tree triggers need GDAL's SQL functions; plain SQLite edits go without them.
+        for t in ["update1", "update2", "update3", "update4"] {
+            db.execute_batch(&format!("DROP TRIGGER rtree_pairs_geom_{t}")).unwrap();
+        }
+        db.execute("UPDATE pairs SET geom = substr(geom, 1, 50) WHERE fid = 2", []).unwrap();
+        drop(db);
+        let err = run_on(&args, &f.path("o")).failure();
+        assert!(err.contains("pairs") && err.contains("feature 2") && err.contains("damaged"), "{err}");
+    }
+
+    #[test]
+    fn geopackage_layer_with_undefined_srs_needs_assume_crs() {
+        let f = Fixture::new();
+        let (gpkg, args) = gpkg_study(&f);
+        let db = rusqlite::Connection::open(&gpkg).unwrap();
+        db.execute("UPDATE gpkg_geometry_columns SET srs_id = -1 WHERE table_name = 'ranges'", []).unwrap();
+        drop(db);
+        let err = run_on(&args, &f.path("o")).failure();
+        assert!(err.contains("ranges") && err.contains("declares no CRS"), "{err}");
+    }
+
+    #[test]
+    fn empty_geopackage_table_is_an_error() {
+        let f = Fixture::new();
+        let (gpkg, args) = gpkg_study(&f);
+        let db = rusqlite::Connection::open(&gpkg).unwrap();
+        db.execute_batch("DROP TRIGGER IF EXISTS rtree_ranges_geom_delete; DELETE FROM ranges;").unwrap();
+        drop(db);
+        let err = run_on(&args, &f.path("o")).failure();
+        assert!(err.contains("ranges") && err.contains("has no features"), "{err}");
     }
 
     #[test]

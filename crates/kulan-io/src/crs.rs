@@ -118,6 +118,24 @@ pub(crate) fn parse_srs(definition: &str) -> Result<SpatialRef, IoError> {
 /// the two are the same CRS.
 pub struct Reprojector {
     proj: Option<Proj>,
+    /// Source and target definitions, to make more transformers for other threads.
+    definitions: Option<(String, String)>,
+}
+
+/// The source and target CRS of a [`Reprojector`]; it can be sent to other threads.
+#[derive(Debug, Clone)]
+pub struct ReprojectorRecipe {
+    definitions: Option<(String, String)>,
+}
+
+impl ReprojectorRecipe {
+    /// A new transformer from source to target.
+    pub fn build(&self) -> Result<Reprojector, IoError> {
+        let Some((source, target)) = &self.definitions else { return Ok(Reprojector { proj: None, definitions: None }) };
+        let proj = Proj::new_known_crs(source, target, None)
+            .map_err(|e| IoError::Crs(format!("cannot set up the transformation again: {e}")))?;
+        Ok(Reprojector { proj: Some(proj), definitions: self.definitions.clone() })
+    }
 }
 
 impl Reprojector {
@@ -128,12 +146,17 @@ impl Reprojector {
             _ => false,
         };
         if same {
-            return Ok(Reprojector { proj: None });
+            return Ok(Reprojector { proj: None, definitions: None });
         }
         let proj = Proj::new_known_crs(source_wkt, &target.wkt, None).map_err(|e| {
             IoError::Crs(format!("{label}: cannot transform from its CRS to the analysis CRS: {e}"))
         })?;
-        Ok(Reprojector { proj: Some(proj) })
+        Ok(Reprojector { proj: Some(proj), definitions: Some((source_wkt.to_string(), target.wkt.clone())) })
+    }
+
+    /// What this transformer is made of, to make one per thread (PROJ objects cannot be shared).
+    pub fn recipe(&self) -> ReprojectorRecipe {
+        ReprojectorRecipe { definitions: self.definitions.clone() }
     }
 
     /// True when no transformation is needed.

@@ -13,4 +13,4 @@ pub mod vector;
 pub use atomic::AtomicPath;
 pub use error::IoError;
 pub use raster::{read_raster, read_raster_as, write_raster, RasterWriteOptions};
-pub use crs::{AnalysisCrs, CrsOptions, Reprojector};
+pub use crs::{AnalysisCrs, CrsOptions, Reprojector, ReprojectorRecipe};

@@ -52,7 +52,7 @@ const BOUNDARY: u8 = 2;
 
 impl CellMask {
     fn new(edges: &RTree<Edge>, min: Coord<f64>, max: Coord<f64>, inside: impl Fn(Coord<f64>) -> bool) -> Self {
-        let side = ((edges.size() as f64).sqrt() * 2.0).clamp(4.0, 512.0) as usize;
+        let side = ((edges.size() as f64).sqrt() * 4.0).clamp(4.0, 1024.0) as usize;
         let (w, h) = ((max.x - min.x).max(f64::MIN_POSITIVE), (max.y - min.y).max(f64::MIN_POSITIVE));
         let (nx, ny) = (side, side);
         let cell = Coord { x: w / nx as f64, y: h / ny as f64 };

@@ -7,10 +7,10 @@
 //! midpoint. Pieces lying along the boundary count as inside: the range is a closed set.
 
 use geo::{Coord, LineString, MultiLineString};
-use rstar::{Envelope, AABB};
+use rstar::{Envelope, RTreeObject, AABB};
 
 use super::boundary::{orient, Boundary, Edge};
-use super::index::{distance, envelope_of, BarrierIndex, SegmentRun};
+use super::index::{distance, BarrierIndex, SegmentRun};
 
 /// One barrier's share of one range.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,10 +71,12 @@ impl PartWalk {
         }
     }
 
-    fn inside_run(&mut self, coords: &[Coord<f64>], length: f64) {
+    /// A whole run inside; its vertices are only looked at when the geometry is kept.
+    fn inside_run<'c>(&mut self, coords: impl FnOnce() -> &'c [Coord<f64>], length: f64) {
         self.set_state(true);
         self.length += length;
         if self.keep_geometry {
+            let coords = coords();
             if self.current.last() != Some(&coords[0]) {
                 self.flush();
                 self.current.push(coords[0]);
@@ -160,36 +162,53 @@ fn point_at(p: Coord<f64>, q: Coord<f64>, t: f64) -> Coord<f64> {
 
 /// Clips every barrier near `boundary` to it. Results come sorted by barrier index.
 pub(crate) fn clip_all(index: &BarrierIndex<'_>, boundary: &Boundary, keep_geometry: bool) -> Vec<ClippedBarrier> {
-    let mut runs: Vec<&SegmentRun> = index.tree.locate_in_envelope_intersecting(&boundary.bbox()).collect();
-    runs.sort_unstable_by_key(|r| (r.barrier, r.part, r.first));
+    let mut near: Vec<(u32, AABB<[f64; 2]>)> =
+        index.tree.locate_in_envelope_intersecting(&boundary.bbox()).map(|b| (b.barrier, b.envelope())).collect();
+    near.sort_unstable_by_key(|&(b, _)| b);
     let mut out: Vec<ClippedBarrier> = Vec::new();
     let mut scratch = Scratch { edges: Vec::new(), near: Vec::new(), hits: SegmentHits::new() };
-    let mut i = 0;
-    while i < runs.len() {
-        let (barrier, part) = (runs[i].barrier, runs[i].part);
-        let mut j = i;
-        while j < runs.len() && runs[j].barrier == barrier && runs[j].part == part {
-            j += 1;
-        }
-        let walk = walk_part(index, boundary, &runs[i..j], keep_geometry, &mut scratch);
-        if walk.length > 0.0 {
-            let mut lines = walk.lines;
-            if let Some(last) = out.last_mut().filter(|c| c.barrier == barrier as usize) {
-                last.length += walk.length;
-                last.boundary_crossings += walk.crossings;
-                if let Some(g) = last.geometry.as_mut() {
-                    g.0.append(&mut lines);
+    for (barrier, envelope) in near {
+        match boundary.classify_box(&envelope) {
+            Some(false) => continue,
+            // Wholly inside: the whole length, no crossings. The geometry, when wanted, is
+            // gathered by the walk below (every run of it is inside too).
+            Some(true) if !keep_geometry => {
+                let length = index.full_length[barrier as usize];
+                if length > 0.0 {
+                    out.push(ClippedBarrier { barrier: barrier as usize, length, boundary_crossings: 0, geometry: None });
                 }
-            } else {
-                out.push(ClippedBarrier {
-                    barrier: barrier as usize,
-                    length: walk.length,
-                    boundary_crossings: walk.crossings,
-                    geometry: keep_geometry.then(|| MultiLineString::new(lines)),
-                });
+                continue;
             }
+            _ => {}
         }
-        i = j;
+        let runs = index.runs_of(barrier);
+        let mut i = 0;
+        while i < runs.len() {
+            let part = runs[i].part;
+            let mut j = i;
+            while j < runs.len() && runs[j].part == part {
+                j += 1;
+            }
+            let walk = walk_part(index, boundary, barrier, &runs[i..j], keep_geometry, &mut scratch);
+            if walk.length > 0.0 {
+                let mut lines = walk.lines;
+                if let Some(last) = out.last_mut().filter(|c| c.barrier == barrier as usize) {
+                    last.length += walk.length;
+                    last.boundary_crossings += walk.crossings;
+                    if let Some(g) = last.geometry.as_mut() {
+                        g.0.append(&mut lines);
+                    }
+                } else {
+                    out.push(ClippedBarrier {
+                        barrier: barrier as usize,
+                        length: walk.length,
+                        boundary_crossings: walk.crossings,
+                        geometry: keep_geometry.then(|| MultiLineString::new(lines)),
+                    });
+                }
+            }
+            i = j;
+        }
     }
     out
 }
@@ -200,38 +219,32 @@ struct Scratch {
     hits: SegmentHits,
 }
 
+/// Walks the runs of one part of barrier `barrier`, all of them, in order.
 fn walk_part(
     index: &BarrierIndex<'_>,
     boundary: &Boundary,
-    runs: &[&SegmentRun],
+    barrier: u32,
+    runs: &[SegmentRun],
     keep_geometry: bool,
     s: &mut Scratch,
 ) -> PartWalk {
     let mut walk = PartWalk::new(keep_geometry);
-    // Runs the tree did not return lie outside the range's box, hence outside.
-    if runs[0].first > 0 {
-        walk.set_state(false);
-    }
-    let mut expected_first = runs[0].first;
     for run in runs {
-        if run.first != expected_first {
-            walk.set_state(false);
-        }
-        expected_first = run.last;
-        let coords = index.coords(run);
-        let envelope = envelope_of(coords);
+        // Most runs are settled by their box alone, without touching their vertices.
+        let envelope = run.envelope;
         if let Some(inside) = boundary.classify_box(&envelope) {
             if inside {
-                walk.inside_run(coords, run.length);
+                walk.inside_run(|| index.coords(barrier, run), run.length);
             } else {
                 walk.set_state(false);
             }
             continue;
         }
+        let coords = index.coords(barrier, run);
         boundary.edges_near(&envelope, &mut s.edges);
         if s.edges.is_empty() {
             if boundary.contains(coords[0]) {
-                walk.inside_run(coords, run.length);
+                walk.inside_run(|| coords, run.length);
             } else {
                 walk.set_state(false);
             }
@@ -243,6 +256,16 @@ fn walk_part(
         for w in coords.windows(2) {
             let (p, q) = (w[0], w[1]);
             let env = AABB::from_corners([p.x.min(q.x), p.y.min(q.y)], [p.x.max(q.x), p.y.max(q.y)]);
+            // A segment in cells no edge touches has no hits, and the mask knows its side.
+            if let Some(inside) = boundary.classify_box(&env) {
+                if inside {
+                    walk.inside_piece(p, q, distance(p, q));
+                } else {
+                    walk.set_state(false);
+                }
+                contiguous_state = Some(inside);
+                continue;
+            }
             s.near.clear();
             s.near.extend(s.edges.iter().filter(|e| env.intersects(&rstar::RTreeObject::envelope(*e))));
             s.hits.clear();

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 pub use clip::ClippedBarrier;
 pub use index::BarrierIndex;
 
-use crate::model::{BarrierKind, Range};
+use crate::model::Range;
 
 /// Per-range totals.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +75,7 @@ pub fn intersect_range(index: &BarrierIndex<'_>, range: &Range, keep_geometry: b
     let pairs = clip::clip_all(index, &boundary, keep_geometry);
     let mut length_by_kind = [0.0; 5];
     for p in &pairs {
-        let kind = index.barriers[p.barrier].kind();
-        let k = BarrierKind::ALL.iter().position(|&x| x == kind).expect("kind is listed in ALL");
-        length_by_kind[k] += p.length;
+        length_by_kind[index.kinds[p.barrier] as usize] += p.length;
     }
     let summary = RangeSummary {
         area: range.geometry.unsigned_area(),

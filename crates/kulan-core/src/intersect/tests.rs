@@ -1,7 +1,7 @@
 use geo::{wkt, BooleanOps, Coord, LineString, MultiLineString, MultiPolygon, Polygon};
 
 use super::*;
-use crate::model::{Barrier, BarrierAttrs, FeatureId};
+use crate::model::{Barrier, BarrierAttrs, BarrierKind, FeatureId};
 
 fn barrier(id: i64, lines: Vec<LineString<f64>>) -> Barrier {
     Barrier { id: FeatureId::Int(id), geometry: MultiLineString::new(lines), attrs: BarrierAttrs::default() }

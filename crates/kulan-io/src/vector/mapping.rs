@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use kulan_core::geometry::{clean_lines, clean_polygons, Checked, OnInvalid, Problem};
 use kulan_core::{Barrier, BarrierAttrs, BarrierKind, BarrierStatus, FeatureId, Range};
+use rayon::prelude::*;
 
 use super::read::{AttrValue, RawFeature, RawLayer};
 use super::spec::{BarrierLayerSpec, RangeLayerSpec};
@@ -191,7 +192,9 @@ pub fn barriers_from_layer(
     let mut report = LayerReport { layer: layer.label(), read: layer.features.len(), ..Default::default() };
     let mut unknown_kinds = BTreeSet::new();
     let mut out = Vec::with_capacity(layer.features.len());
+    let mut geometries = check_geometries(layer, reproject, clean_lines)?.into_iter();
     for f in &layer.features {
+        let checked = geometries.next().expect("one per feature");
         let id = feature_id(layer, f, cols.id);
         let other_tags = text(layer, f, cols.osm_other_tags).unwrap_or_default();
         let tag = |col: Option<usize>, key: &str| text(layer, f, col).or_else(|| osm_tag(&other_tags, key));
@@ -244,7 +247,7 @@ pub fn barriers_from_layer(
             name: text(layer, f, cols.name),
             source: text(layer, f, cols.source).or_else(|| Some(layer.label())),
         };
-        if let Some(geometry) = usable_geometry(f, &id, reproject, clean_lines, on_invalid, &mut report, layer)? {
+        if let Some(geometry) = usable_geometry(checked, &id, on_invalid, &mut report, layer)? {
             out.push(Barrier { id, geometry, attrs });
         }
     }
@@ -261,22 +264,48 @@ pub fn barriers_from_layer(
     Ok((out, report))
 }
 
-/// The feature's geometry reprojected and checked by `clean`, or `None` when it is left out;
-/// repairs and omissions go into the report, and `--on-invalid fail` turns them into an error.
-fn usable_geometry<G>(
-    f: &RawFeature,
-    id: &FeatureId,
+/// A feature's geometry reprojected and checked; `None` when it has no geometry.
+type CheckedGeometry<G> = Option<Result<Checked<G>, Problem>>;
+
+/// Every feature's geometry reprojected and checked by `clean`, features in parallel.
+fn check_geometries<G: Send>(
+    layer: &RawLayer,
     reproject: &Reprojector,
-    clean: impl Fn(&geo::Geometry<f64>) -> Result<Checked<G>, Problem>,
+    clean: impl Fn(&geo::Geometry<f64>) -> Result<Checked<G>, Problem> + Sync,
+) -> Result<Vec<CheckedGeometry<G>>, IoError> {
+    if reproject.is_identity() {
+        return Ok(layer.features.par_iter().map(|f| f.geometry.as_ref().map(&clean)).collect());
+    }
+    // PROJ transformers cannot be shared, so each worker makes its own.
+    let recipe = reproject.recipe();
+    layer
+        .features
+        .par_iter()
+        .with_min_len(256)
+        .map_init(
+            || recipe.build().ok(),
+            |own, f| {
+                let own = own.as_ref().ok_or_else(|| IoError::Crs(format!("{}: cannot set up the transformation", layer.label())))?;
+                Ok(own.transformed(f.geometry.as_ref()).map(|g| clean(&g)))
+            },
+        )
+        .collect()
+}
+
+/// The feature's checked geometry, or `None` when it is left out; repairs and omissions go into
+/// the report, and `--on-invalid fail` turns them into an error.
+fn usable_geometry<G>(
+    checked: CheckedGeometry<G>,
+    id: &FeatureId,
     on_invalid: OnInvalid,
     report: &mut LayerReport,
     layer: &RawLayer,
 ) -> Result<Option<G>, IoError> {
-    let Some(geometry) = reproject.transformed(f.geometry.as_ref()) else {
+    let Some(checked) = checked else {
         record(report, on_invalid, id.clone(), Problem::Empty, layer)?;
         return Ok(None);
     };
-    match clean(&geometry) {
+    match checked {
         Ok(checked) => match (checked.problems.into_iter().next(), on_invalid) {
             (None, _) => Ok(Some(checked.geometry)),
             (Some(p), OnInvalid::Repair) => {
@@ -315,7 +344,9 @@ pub fn ranges_from_layer(
     let mut report = LayerReport { layer: layer.label(), read: layer.features.len(), ..Default::default() };
     let mut out = Vec::with_capacity(layer.features.len());
     let mut seen = std::collections::HashSet::new();
+    let mut geometries = check_geometries(layer, reproject, clean_polygons)?.into_iter();
     for f in &layer.features {
+        let checked = geometries.next().expect("one per feature");
         let id = feature_id(layer, f, id_col);
         if !seen.insert(id.clone()) {
             return Err(IoError::Input(format!(
@@ -323,7 +354,7 @@ pub fn ranges_from_layer(
                 layer.label()
             )));
         }
-        if let Some(geometry) = usable_geometry(f, &id, reproject, clean_polygons, on_invalid, &mut report, layer)? {
+        if let Some(geometry) = usable_geometry(checked, &id, on_invalid, &mut report, layer)? {
             out.push(Range {
                 id,
                 species: text(layer, f, species_col),

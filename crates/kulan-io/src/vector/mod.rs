@@ -1,6 +1,7 @@
 //! Vector layers: naming them, reading them through OGR, mapping users' fields onto Kulan's
 //! model, and writing result layers.
 
+mod gpkg;
 mod load;
 mod mapping;
 mod read;
@@ -14,4 +15,4 @@ pub use mapping::{barriers_from_layer, ranges_from_layer, LayerReport};
 pub use read::{read_layer, AttrValue, RawFeature, RawLayer};
 pub use source::LayerRef;
 pub use spec::{BarrierFields, BarrierLayerSpec, RangeLayerSpec};
-pub use write::{FieldDef, FieldType, GeometryType, Row, VectorWriter};
+pub use write::{FieldDef, FieldType, GeometryType, Row, RowGeometry, RowOf, VectorWriter};

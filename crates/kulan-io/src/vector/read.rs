@@ -3,6 +3,7 @@
 use gdal::vector::{FieldValue, LayerAccess};
 use rayon::prelude::*;
 
+use super::gpkg::read::{self as gpkg_read, Declined, TableColumns};
 use super::source::LayerRef;
 use crate::error::IoError;
 
@@ -88,15 +89,29 @@ impl RawLayer {
 /// Reads every feature of a layer. Geometries GDAL cannot convert are kept as `None` and reported
 /// by the caller's validation, so one broken feature does not hide the others.
 ///
-/// Large GeoPackage layers are read by several threads at once, each over its own range of
-/// feature ids; features come back in feature-id order either way.
+/// GeoPackage tables are read straight through SQLite (several threads at once, each over its
+/// own range of feature ids), other formats through OGR; features come back in feature-id order.
 pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
+    read_layer_with(source, true)
+}
+
+/// [`read_layer`], with the direct GeoPackage path allowed or not (tests compare the two).
+pub(crate) fn read_layer_with(source: &LayerRef, gpkg_directly: bool) -> Result<RawLayer, IoError> {
     let ds = source.open()?;
     let idx = source.layer_index(&ds)?;
     let layer = ds.layer(idx).map_err(|e| IoError::gdal(format!("{source}: cannot open layer"), e))?;
     let name = layer.name();
     let crs_wkt = layer.spatial_ref().and_then(|s| s.to_wkt().ok()).filter(|w| !w.is_empty());
     let fields: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    let label = format!("{}:{name}", source.path.display());
+    // GDAL shows a GeoPackage's "undefined" systems (srs_id 0 and -1) as made-up CRSs.
+    let crs_wkt = if gpkg_read::undefined_srs(&source.path, &name) { None } else { crs_wkt };
+    let direct = if gpkg_directly { read_gpkg_directly(&ds, &layer, &source.path, &label, &fields) } else { Err(Declined::UseOgr) };
+    match direct {
+        Ok(features) => return Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features }),
+        Err(Declined::Error(e)) => return Err(e),
+        Err(Declined::UseOgr) => {}
+    }
     let chunks = fid_chunks(&ds, &layer);
     drop(layer);
     let features = match chunks {
@@ -121,6 +136,35 @@ pub fn read_layer(source: &LayerRef) -> Result<RawLayer, IoError> {
         }
     };
     Ok(RawLayer { source: source.clone(), name, crs_wkt, fields, features })
+}
+
+/// The features of a GeoPackage layer read through SQLite, when OGR would give exactly the same.
+fn read_gpkg_directly(
+    ds: &gdal::Dataset,
+    layer: &gdal::vector::Layer<'_>,
+    path: &std::path::Path,
+    label: &str,
+    fields: &[String],
+) -> Result<Vec<RawFeature>, Declined> {
+    use gdal::vector::OGRFieldType::{OFTInteger, OFTInteger64, OFTReal, OFTString};
+    if ds.driver().short_name() != "GPKG" || fid_column(layer).is_empty() {
+        return Err(Declined::UseOgr);
+    }
+    // Dates, times and binary fields keep OGR's own conversion.
+    if layer.defn().fields().any(|f| ![OFTInteger, OFTInteger64, OFTReal, OFTString].contains(&f.field_type())) {
+        return Err(Declined::UseOgr);
+    }
+    // SAFETY: the layer handle is valid for the borrow; GDAL returns a string it owns.
+    let geometry_ptr = unsafe { gdal_sys::OGR_L_GetGeometryColumn(layer.c_layer()) };
+    let geometry = if geometry_ptr.is_null() {
+        String::new()
+    } else {
+        unsafe { std::ffi::CStr::from_ptr(geometry_ptr) }.to_string_lossy().into_owned()
+    };
+    let fid = fid_column(layer);
+    let table = layer.name();
+    let cols = TableColumns { table: &table, fid: &fid, geometry: Some(geometry.as_str()).filter(|g| !g.is_empty()), fields };
+    gpkg_read::read_features(path, label, &cols)
 }
 
 /// Feature-id ranges for a parallel read: only for GeoPackages (whose ids are an indexed integer

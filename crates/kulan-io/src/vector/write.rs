@@ -3,10 +3,11 @@
 use std::path::Path;
 
 use gdal::spatial_ref::SpatialRef;
-use gdal::vector::{Feature, FieldDefn, Geometry as OgrGeometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal};
+use gdal::vector::{Feature, FieldDefn, Geometry as OgrGeometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType};
 use gdal::{Dataset, DriverManager};
 
 
+use super::gpkg::write::GpkgWriter;
 use super::read::AttrValue;
 use crate::atomic::AtomicPath;
 use crate::error::IoError;
@@ -58,7 +59,60 @@ impl GeometryType {
 }
 
 /// One output row: its geometry (if the layer has one) and its values in field order.
-pub type Row = (Option<geo::Geometry<f64>>, Vec<Option<AttrValue>>);
+pub type Row = RowOf<geo::Geometry<f64>>;
+
+/// A row with any kind of geometry, e.g. a borrowed `&MultiLineString` that need not be cloned.
+pub type RowOf<G> = (Option<G>, Vec<Option<AttrValue>>);
+
+/// A geometry that output layers can hold: it has a WKB encoding and a bounding box.
+///
+/// Implemented for `geo::Geometry`, `MultiLineString`, `MultiPolygon` and references to them.
+pub trait RowGeometry: Sync {
+    /// Appends the geometry's little-endian WKB to `out`.
+    fn write_wkb(&self, out: &mut Vec<u8>);
+    /// `[min_x, max_x, min_y, max_y]`, or `None` for an empty geometry.
+    fn bounds(&self) -> Option<[f64; 4]>;
+}
+
+fn rect_bounds(r: Option<geo::Rect<f64>>) -> Option<[f64; 4]> {
+    r.map(|r| [r.min().x, r.max().x, r.min().y, r.max().y])
+}
+
+impl RowGeometry for geo::Geometry<f64> {
+    fn write_wkb(&self, out: &mut Vec<u8>) {
+        super::wkb::encode(self, out)
+    }
+    fn bounds(&self) -> Option<[f64; 4]> {
+        rect_bounds(geo::BoundingRect::bounding_rect(self))
+    }
+}
+
+impl RowGeometry for geo::MultiLineString<f64> {
+    fn write_wkb(&self, out: &mut Vec<u8>) {
+        super::wkb::multi_line_string(out, self)
+    }
+    fn bounds(&self) -> Option<[f64; 4]> {
+        rect_bounds(geo::BoundingRect::bounding_rect(self))
+    }
+}
+
+impl RowGeometry for geo::MultiPolygon<f64> {
+    fn write_wkb(&self, out: &mut Vec<u8>) {
+        super::wkb::multi_polygon(out, self)
+    }
+    fn bounds(&self) -> Option<[f64; 4]> {
+        rect_bounds(geo::BoundingRect::bounding_rect(self))
+    }
+}
+
+impl<G: RowGeometry> RowGeometry for &G {
+    fn write_wkb(&self, out: &mut Vec<u8>) {
+        (**self).write_wkb(out)
+    }
+    fn bounds(&self) -> Option<[f64; 4]> {
+        (**self).bounds()
+    }
+}
 
 /// A vector file being written; it appears at its path only when [`VectorWriter::finish`] succeeds.
 ///
@@ -73,18 +127,29 @@ pub type Row = (Option<geo::Geometry<f64>>, Vec<Option<AttrValue>>);
 /// # Ok::<(), kulan_io::IoError>(())
 /// ```
 pub struct VectorWriter {
-    dataset: Option<Dataset>,
+    backend: Option<Backend>,
     target: AtomicPath,
     path: std::path::PathBuf,
 }
 
+/// GeoPackages are written through SQLite directly; other formats through OGR.
+enum Backend {
+    Gpkg(GpkgWriter),
+    Ogr(Dataset),
+}
+
 impl VectorWriter {
     /// Starts a file; the format follows the extension (`.gpkg`, `.geojson`, `.fgb`).
+    /// GeoPackages are written straight through SQLite (much faster for large layers), the
+    /// other formats through OGR.
     pub fn create(path: &Path) -> Result<Self, IoError> {
         let target = AtomicPath::new(path)?;
         let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         let driver_name = match ext.as_str() {
-            "gpkg" => "GPKG",
+            "gpkg" => {
+                let writer = GpkgWriter::create(target.temp(), path)?;
+                return Ok(VectorWriter { backend: Some(Backend::Gpkg(writer)), target, path: path.to_path_buf() });
+            }
             "geojson" | "json" => "GeoJSON",
             "fgb" => "FlatGeobuf",
             other => {
@@ -95,16 +160,12 @@ impl VectorWriter {
             }
         };
         let driver = DriverManager::get_driver_by_name(driver_name).map_err(|e| IoError::write(path, e.to_string()))?;
-        // The file is a temporary until it is complete and renamed, so SQLite need not sync it.
-        gdal::config::set_config_option("OGR_SQLITE_SYNCHRONOUS", "OFF").ok();
-        // GeoPackages record a last-change time; a fixed one makes equal results equal files.
-        gdal::config::set_config_option("OGR_CURRENT_DATE", "2000-01-01T00:00:00.000Z").ok();
         let dataset = driver.create_vector_only(target.temp()).map_err(|e| IoError::write(path, e.to_string()))?;
-        Ok(VectorWriter { dataset: Some(dataset), target, path: path.to_path_buf() })
+        Ok(VectorWriter { backend: Some(Backend::Ogr(dataset)), target, path: path.to_path_buf() })
     }
 
     /// Writes a whole layer in one transaction, with a spatial index.
-    pub fn write_layer<I: IntoIterator<Item = Row>>(
+    pub fn write_layer<G: RowGeometry, I: IntoIterator<Item = RowOf<G>>>(
         &mut self,
         name: &str,
         geometry_type: GeometryType,
@@ -118,7 +179,7 @@ impl VectorWriter {
     /// As [`VectorWriter::write_layer`]; `spatial_index = false` skips the GeoPackage R-tree,
     /// which for layers of hundreds of thousands of features costs more than writing them. QGIS
     /// opens such layers all the same.
-    pub fn write_layer_with<I: IntoIterator<Item = Row>>(
+    pub fn write_layer_with<G: RowGeometry, I: IntoIterator<Item = RowOf<G>>>(
         &mut self,
         name: &str,
         geometry_type: GeometryType,
@@ -128,9 +189,12 @@ impl VectorWriter {
         spatial_index: bool,
     ) -> Result<(), IoError> {
         let path = self.path.clone();
+        let target = match self.backend.as_mut().expect("open until finish") {
+            Backend::Gpkg(w) => return w.write_layer(name, geometry_type, crs, fields, rows, spatial_index),
+            Backend::Ogr(ds) => ds,
+        };
         let err = |e: gdal::errors::GdalError| IoError::write(&path, format!("layer '{name}': {e}"));
         let srs = crs.map(SpatialRef::from_definition).transpose().map_err(err)?;
-        let target = self.dataset.as_mut().expect("dataset open until finish");
         // One transaction per layer (emulated where the format has none) keeps GeoPackage writes fast.
         let in_txn = unsafe { gdal_sys::GDALDatasetStartTransaction(target.c_dataset(), 1) }
             == gdal_sys::OGRErr::OGRERR_NONE;
@@ -155,12 +219,8 @@ impl VectorWriter {
             let mut feature = Feature::new(defn).map_err(err)?;
             if let Some(g) = geometry {
                 wkb.clear();
-                let ogr = if super::wkb::encode(&g, &mut wkb) {
-                    OgrGeometry::from_wkb(&wkb).map_err(err)?
-                } else {
-                    g.to_gdal().map_err(err)?
-                };
-                feature.set_geometry(ogr).map_err(err)?;
+                g.write_wkb(&mut wkb);
+                feature.set_geometry(OgrGeometry::from_wkb(&wkb).map_err(err)?).map_err(err)?;
             }
             for (i, v) in values.iter().enumerate() {
                 match v {
@@ -182,8 +242,10 @@ impl VectorWriter {
 
     /// Closes the file and moves it into place.
     pub fn finish(mut self) -> Result<(), IoError> {
-        if let Some(ds) = self.dataset.take() {
-            ds.close().map_err(|e| IoError::write(&self.path, e.to_string()))?;
+        match self.backend.take() {
+            Some(Backend::Gpkg(w)) => w.finish()?,
+            Some(Backend::Ogr(ds)) => ds.close().map(drop).map_err(|e| IoError::write(&self.path, e.to_string()))?,
+            None => {}
         }
         self.target.commit()
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use kulan_core::intersect::RangeIntersection;
 use kulan_core::{BarrierKind, FeatureId};
-use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, Loaded, Row, VectorWriter};
+use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, Loaded, RowOf, VectorWriter};
 use kulan_io::AtomicPath;
 use rayon::prelude::*;
 
@@ -19,11 +19,26 @@ pub fn range_order(loaded: &Loaded) -> Vec<usize> {
     order
 }
 
-/// Pairs of one range, sorted by barrier id.
-fn sorted_pairs<'a>(loaded: &Loaded, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
-    let mut pairs: Vec<_> = r.pairs.iter().collect();
-    pairs.sort_by(|a, b| loaded.barriers[a.barrier].id.cmp(&loaded.barriers[b.barrier].id));
-    pairs
+/// Each barrier's place in id order, so that pairs sort by a number rather than by id.
+struct BarrierRanks(Vec<u32>);
+
+impl BarrierRanks {
+    fn new(loaded: &Loaded) -> Self {
+        let mut by_id: Vec<u32> = (0..loaded.barriers.len() as u32).collect();
+        by_id.par_sort_by(|&a, &b| loaded.barriers[a as usize].id.cmp(&loaded.barriers[b as usize].id));
+        let mut rank = vec![0u32; by_id.len()];
+        for (r, &b) in by_id.iter().enumerate() {
+            rank[b as usize] = r as u32;
+        }
+        BarrierRanks(rank)
+    }
+
+    /// Pairs of one range, sorted by barrier id.
+    fn sorted_pairs<'a>(&self, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
+        let mut pairs: Vec<_> = r.pairs.iter().collect();
+        pairs.sort_unstable_by_key(|p| self.0[p.barrier]);
+        pairs
+    }
 }
 
 pub(crate) fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -55,15 +70,25 @@ pub(crate) fn csv_field(id: &FeatureId) -> String {
 }
 
 pub fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
+    let ranks = BarrierRanks::new(loaded);
+    // Ids are formatted once, not once per pair.
+    let barrier_ids: Vec<String> = loaded.barriers.par_iter().map(|b| csv_field(&b.id)).collect();
+    let kinds: Vec<String> = BarrierKind::ALL.iter().map(|k| k.to_string()).collect();
+    let kind_of: Vec<u8> =
+        loaded.barriers.iter().map(|b| BarrierKind::ALL.iter().position(|&k| k == b.kind()).unwrap_or(0) as u8).collect();
     // Each range's rows are formatted on its own thread; the chunks are written in range order.
     let chunks: Vec<String> = order
         .par_iter()
         .map(|&ri| {
-            let mut out = String::new();
+            let mut out = String::with_capacity(results[ri].pairs.len() * 48);
             let range_id = csv_field(&loaded.ranges[ri].id);
-            for p in sorted_pairs(loaded, &results[ri]) {
-                let b = &loaded.barriers[p.barrier];
-                let _ = writeln!(out, "{range_id},{},{},{},{}", csv_field(&b.id), p.length, b.kind(), p.boundary_crossings);
+            for p in ranks.sorted_pairs(&results[ri]) {
+                out.push_str(&range_id);
+                out.push(',');
+                out.push_str(&barrier_ids[p.barrier]);
+                let _ = write!(out, ",{},", p.length);
+                out.push_str(&kinds[kind_of[p.barrier] as usize]);
+                let _ = writeln!(out, ",{}", p.boundary_crossings);
             }
             out
         })
@@ -114,6 +139,7 @@ pub fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], o
         FieldType::Text => Some(AttrValue::Text(id.to_string())),
         _ => id_value(id),
     };
+    let ranks = BarrierRanks::new(loaded);
     let mut writer = VectorWriter::create(path)?;
     let pair_fields = [
         FieldDef { name: "range_id".into(), ty: range_id_type },
@@ -124,10 +150,10 @@ pub fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], o
     ];
     let pair_rows = order.iter().flat_map(|&ri| {
         let range_id = &loaded.ranges[ri].id;
-        sorted_pairs(loaded, &results[ri]).into_iter().map(move |p| -> Row {
+        ranks.sorted_pairs(&results[ri]).into_iter().map(move |p| -> RowOf<&geo::MultiLineString> {
             let b = &loaded.barriers[p.barrier];
             (
-                p.geometry.clone().map(geo::Geometry::MultiLineString),
+                p.geometry.as_ref(),
                 vec![
                     as_type(range_id, range_id_type),
                     as_type(&b.id, barrier_id_type),
@@ -158,7 +184,7 @@ pub fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], o
         FieldDef::new("density_km_per_km2", FieldType::Real),
     ];
     range_fields.extend(BarrierKind::ALL.iter().map(|k| FieldDef { name: format!("length_{k}_m"), ty: FieldType::Real }));
-    let range_rows = order.iter().map(|&ri| -> Row {
+    let range_rows = order.iter().map(|&ri| -> RowOf<&geo::MultiPolygon> {
         let range = &loaded.ranges[ri];
         let s = &results[ri].summary;
         let mut values = vec![
@@ -171,7 +197,7 @@ pub fn write_gpkg(path: &Path, loaded: &Loaded, results: &[RangeIntersection], o
             Some(AttrValue::Real(s.density_km_per_km2())),
         ];
         values.extend(s.length_by_kind.iter().map(|&l| Some(AttrValue::Real(l))));
-        (Some(geo::Geometry::MultiPolygon(range.geometry.clone())), values)
+        (Some(&range.geometry), values)
     });
     writer.write_layer("ranges", GeometryType::MultiPolygon, Some(&loaded.crs.wkt), &range_fields, range_rows)?;
     writer.finish()?;
