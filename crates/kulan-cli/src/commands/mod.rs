@@ -10,4 +10,5 @@ pub mod crossings;
 pub mod fragment;
 pub mod gridio;
 pub mod model;
+pub mod omniscape;
 pub mod resistance;
