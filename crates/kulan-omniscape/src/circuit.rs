@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, LltRef, SymbolicCholesky, SymmetricOrdering};
+use faer::sparse::linalg::SupernodalThreshold;
+use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
 use kulan_circuit::engine::node_currents;
@@ -177,9 +178,9 @@ fn solve_grounded(
         let symbolic = if m > 64 {
             let (fwd, inv) = nested_dissection(&coords);
             let p = faer::perm::PermRef::<'_, usize>::new_checked(&fwd, &inv, m);
-            factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Custom(p), Default::default())
+            factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Custom(p), symbolic_params())
         } else {
-            factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Amd, Default::default())
+            factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Amd, symbolic_params())
         }
         .map_err(|e| OmniscapeError::Numerical(format!("symbolic Cholesky: {e:?}")))?;
         if cache.entries.len() >= CACHE_LIMIT {
@@ -227,6 +228,12 @@ fn solve_grounded(
         entry.uniform_values = Some(values);
     }
     Ok(())
+}
+
+/// Supernodal factorization: for windows of a few thousand cells it is about a quarter faster
+/// than the simplicial one faer would pick.
+fn symbolic_params() -> CholeskySymbolicParams<'static> {
+    CholeskySymbolicParams { supernodal_flop_ratio_threshold: SupernodalThreshold::FORCE_SUPERNODAL, ..Default::default() }
 }
 
 /// The window's shape, target position and node pattern, packed.
