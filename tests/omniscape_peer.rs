@@ -200,3 +200,21 @@ fn native_flags_match_the_ini_run() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("0 or negative"));
     assert!(!dir.path().join("bad").exists());
 }
+
+#[test]
+fn max_memory_streams_geotiff_bands_with_the_same_values() {
+    let Some(peer) = peer() else { return };
+    let ini = peer.join("test/input/config.ini");
+    let dir = workdir(&peer);
+    ok(&kulan(dir.path(), &["omniscape", ini.to_str().unwrap()], None));
+    let err = ok(&kulan(dir.path(), &["omniscape", ini.to_str().unwrap(), "--max-memory", "80M"], Some(2)));
+    assert!(err.contains("streamed in tiles"), "{err}");
+    for name in ["cum_currmap", "flow_potential", "normalized_cum_currmap"] {
+        let a = read(&dir.path().join("test1").join(format!("{name}.tif")));
+        let b = read(&dir.path().join("test1_1").join(format!("{name}.tif")));
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "{name}");
+    }
+    let out = kulan(dir.path(), &["omniscape", ini.to_str().unwrap(), "--max-memory", "1M"], None);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("too small"));
+    assert!(!dir.path().join("test1_2").exists());
+}

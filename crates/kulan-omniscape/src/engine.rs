@@ -36,22 +36,64 @@ pub trait Cells: Sync {
 
 impl Cells for crate::setup::Landscape {
     fn conductance(&self, row: usize, col: usize) -> f64 {
-        self.conductance[row * self.cols + col]
+        self.conductance[(row - self.row0) * self.cols + col]
     }
     fn source(&self, row: usize, col: usize) -> f64 {
-        self.source[row * self.cols + col]
+        self.source[(row - self.row0) * self.cols + col]
     }
     fn n_conditions(&self) -> usize {
         self.conditions.len()
     }
     fn condition_present(&self, k: usize, row: usize, col: usize) -> f64 {
-        self.conditions[k].present[row * self.cols + col]
+        self.conditions[k].present[(row - self.row0) * self.cols + col]
     }
     fn condition_future(&self, k: usize, row: usize, col: usize) -> f64 {
-        self.conditions[k].future()[row * self.cols + col]
+        self.conditions[k].future()[(row - self.row0) * self.cols + col]
     }
     fn comparison(&self, k: usize) -> Comparison {
         self.conditions[k].comparison
+    }
+}
+
+impl<T: Cells + ?Sized> Cells for &T {
+    fn conductance(&self, row: usize, col: usize) -> f64 {
+        (**self).conductance(row, col)
+    }
+    fn source(&self, row: usize, col: usize) -> f64 {
+        (**self).source(row, col)
+    }
+    fn n_conditions(&self) -> usize {
+        (**self).n_conditions()
+    }
+    fn condition_present(&self, k: usize, row: usize, col: usize) -> f64 {
+        (**self).condition_present(k, row, col)
+    }
+    fn condition_future(&self, k: usize, row: usize, col: usize) -> f64 {
+        (**self).condition_future(k, row, col)
+    }
+    fn comparison(&self, k: usize) -> Comparison {
+        (**self).comparison(k)
+    }
+}
+
+impl<T: Cells + Send + ?Sized> Cells for std::sync::Arc<T> {
+    fn conductance(&self, row: usize, col: usize) -> f64 {
+        (**self).conductance(row, col)
+    }
+    fn source(&self, row: usize, col: usize) -> f64 {
+        (**self).source(row, col)
+    }
+    fn n_conditions(&self) -> usize {
+        (**self).n_conditions()
+    }
+    fn condition_present(&self, k: usize, row: usize, col: usize) -> f64 {
+        (**self).condition_present(k, row, col)
+    }
+    fn condition_future(&self, k: usize, row: usize, col: usize) -> f64 {
+        (**self).condition_future(k, row, col)
+    }
+    fn comparison(&self, k: usize) -> Comparison {
+        (**self).comparison(k)
     }
 }
 
@@ -110,7 +152,7 @@ impl Engine {
     /// use kulan_omniscape::engine::{Engine, EngineSettings};
     /// use kulan_omniscape::setup::Landscape;
     /// use kulan_omniscape::window::{Dims, WindowParams};
-    /// let land = Landscape { rows: 9, cols: 9, conductance: vec![1.0; 81], source: vec![1.0; 81], conditions: vec![] };
+    /// let land = Landscape { row0: 0, rows: 9, cols: 9, conductance: vec![1.0; 81], source: vec![1.0; 81], conditions: vec![] };
     /// let settings = EngineSettings {
     ///     window: WindowParams { radius: 3, buffer: 0, block_size: 1 },
     ///     connectivity: kulan_circuit::Connectivity::Eight,
@@ -288,25 +330,49 @@ impl Engine {
 
     /// Runs every tile over an in-memory landscape and returns the whole maps.
     pub fn run_in_memory(&self, cells: &dyn Cells) -> Result<Maps, OmniscapeError> {
-        let mut merger = Merger::new(self.dims.cols, self.settings.flow_potential);
         let mut maps = Maps {
             current: Vec::with_capacity(self.dims.rows * self.dims.cols),
             flow: self.settings.flow_potential.then(Vec::new),
             targets: 0,
         };
         let step = (rayon::current_num_threads() * 4).max(8);
+        let targets = self.run_tiles(step, |_| Ok(Box::new(cells)), |rows| {
+            maps.extend(rows);
+            Ok(())
+        })?;
+        maps.targets = targets;
+        Ok(maps)
+    }
+
+    /// Solves the landscape tile by tile, `block_rows_per_tile` block rows at a time, in order:
+    /// `cells_for(input rows)` gives each tile its cells, `emit` receives finished rows in order
+    /// (every row exactly once). Returns the number of targets solved. The maps do not depend on
+    /// `block_rows_per_tile`.
+    pub fn run_tiles<'c>(
+        &self,
+        block_rows_per_tile: usize,
+        mut cells_for: impl FnMut(Range<usize>) -> Result<Box<dyn Cells + 'c>, OmniscapeError>,
+        mut emit: impl FnMut(FinishedRows) -> Result<(), OmniscapeError>,
+    ) -> Result<usize, OmniscapeError> {
+        let mut merger = Merger::new(self.dims.cols, self.settings.flow_potential);
+        let mut targets = 0;
         let mut k = 0;
         while k < self.block_rows() {
-            let spec = TileSpec { block_rows: k..(k + step).min(self.block_rows()) };
-            let tile = self.solve_tile(&spec, cells)?;
-            maps.targets += tile.targets;
+            let spec = TileSpec { block_rows: k..(k + block_rows_per_tile.max(1)).min(self.block_rows()) };
+            let cells = cells_for(self.input_rows(&spec))?;
+            let tile = self.solve_tile(&spec, &*cells)?;
+            drop(cells);
+            targets += tile.targets;
             merger.push(tile)?;
             k = spec.block_rows.end;
             let done = if k < self.block_rows() { self.band_rows(k).start } else { self.dims.rows };
-            maps.extend(merger.take_rows(done));
+            emit(merger.take_rows(done))?;
         }
-        maps.extend(merger.take_rows(self.dims.rows));
-        Ok(maps)
+        let rest = merger.take_rows(self.dims.rows);
+        if !rest.rows.is_empty() {
+            emit(rest)?;
+        }
+        Ok(targets)
     }
 }
 
@@ -411,5 +477,68 @@ impl Merger {
         let rows = self.start..end;
         self.start = end;
         FinishedRows { rows, current, flow }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::setup::Landscape;
+
+    fn landscape(rows: usize, cols: usize) -> Landscape {
+        let n = rows * cols;
+        // A rough landscape with a hole, deterministic.
+        let conductance: Vec<f64> = (0..n)
+            .map(|i| if (i / cols).abs_diff(rows / 2) < 2 && (i % cols).abs_diff(cols / 3) < 3 { 0.0 } else { 1.0 / (1.0 + ((i * 7919) % 97) as f64) })
+            .collect();
+        let source: Vec<f64> = (0..n).map(|i| ((i * 104729) % 13) as f64 / 13.0).collect();
+        Landscape { row0: 0, rows, cols, conductance, source, conditions: vec![] }
+    }
+
+    #[test]
+    fn maps_do_not_depend_on_the_tiling() {
+        let land = landscape(37, 23);
+        let settings = EngineSettings {
+            window: WindowParams { radius: 4, buffer: 1, block_size: 3 },
+            connectivity: Connectivity::Eight,
+            flow_potential: true,
+            correct_artifacts: true,
+        };
+        let engine = Engine::new(settings, Dims { rows: 37, cols: 23 }).unwrap();
+        let mut results = Vec::new();
+        for per_tile in [1, 2, 5, 100] {
+            let mut cur = Vec::new();
+            let mut flow = Vec::new();
+            let mut next = 0;
+            engine
+                .run_tiles(per_tile, |_| Ok(Box::new(&land)), |rows| {
+                    assert_eq!(rows.rows.start, next);
+                    next = rows.rows.end;
+                    cur.extend(rows.current);
+                    flow.extend(rows.flow.unwrap());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(cur.len(), 37 * 23);
+            let bits: Vec<u64> = cur.iter().chain(&flow).map(|v| v.to_bits()).collect();
+            results.push(bits);
+        }
+        assert!(results.iter().all(|r| *r == results[0]));
+        assert!(results[0].iter().any(|&b| f64::from_bits(b) > 0.0));
+    }
+
+    #[test]
+    fn tiles_must_be_merged_in_order() {
+        let land = landscape(20, 20);
+        let settings = EngineSettings {
+            window: WindowParams { radius: 3, buffer: 0, block_size: 1 },
+            connectivity: Connectivity::Four,
+            flow_potential: false,
+            correct_artifacts: false,
+        };
+        let engine = Engine::new(settings, Dims { rows: 20, cols: 20 }).unwrap();
+        let tile = engine.solve_tile(&TileSpec { block_rows: 5..8 }, &land).unwrap();
+        let mut merger = Merger::new(20, false);
+        assert!(merger.push(tile).is_err());
     }
 }

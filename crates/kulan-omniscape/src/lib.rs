@@ -9,6 +9,7 @@
 //! - [`circuit`]: one window's circuit, solved by sparse Cholesky with shared symbolic analyses;
 //! - [`correction`]: the block-artifact correction;
 //! - [`engine`]: all targets, accumulated in a thread- and tiling-independent order, by tiles;
+//! - [`stream`]: runs within a memory budget, reading and writing row bands;
 //! - [`run`]: a whole run from an `.ini` file or native settings, reading and writing through
 //!   [`run::RasterIo`].
 
@@ -18,6 +19,7 @@ pub mod correction;
 pub mod engine;
 pub mod run;
 pub mod setup;
+pub mod stream;
 pub mod window;
 
 pub use config::{OmniscapeConfig, Precision};

@@ -62,6 +62,8 @@ pub struct RunSummary {
     pub targets: usize,
     pub rows: usize,
     pub cols: usize,
+    /// Informational lines (how the run was tiled).
+    pub notes: Vec<String>,
 }
 
 /// Runs an Omniscape.jl `.ini` file: paths in it are relative to the working directory, the
@@ -118,7 +120,7 @@ pub fn load_landscape(cfg: &OmniscapeConfig, io: &dyn RasterIo) -> Result<(Lands
         g.nodata = Some(NODATA);
         g
     });
-    check_resistance(reclassified.as_ref().unwrap_or(&resistance), &res_name)?;
+    check_resistance(reclassified.as_ref().unwrap_or(&resistance), &res_name, 0)?;
     let source = if cfg.source_from_resistance {
         None
     } else {
@@ -141,7 +143,7 @@ pub fn load_landscape(cfg: &OmniscapeConfig, io: &dyn RasterIo) -> Result<(Lands
         };
         conditions.push(ConditionLayer { present: Landscape::condition_values(&present), future, comparison: c.comparison });
     }
-    let land = Landscape::from_grids(&rules, &resistance, source.as_ref(), conditions);
+    let land = Landscape::from_grids(0, &rules, &resistance, source.as_ref(), conditions);
     Ok((land, resistance, reclassified))
 }
 
@@ -222,6 +224,11 @@ pub struct Products {
     pub current: Vec<f64>,
     pub flow: Option<Vec<f64>>,
     pub normalized: Option<Vec<f64>>,
+}
+
+/// [`finish_maps`] for a band of finished rows.
+pub fn finish_rows(cfg: &OmniscapeConfig, rows: crate::engine::FinishedRows, conductance: &[f64]) -> Products {
+    finish_maps(cfg, Maps { current: rows.current, flow: rows.flow, targets: 0 }, conductance)
 }
 
 /// Normalized current (current / flow potential, 0 where that is not a number) and the NoData

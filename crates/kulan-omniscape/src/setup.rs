@@ -127,9 +127,12 @@ impl ConditionLayer {
     }
 }
 
-/// The prepared landscape: everything the moving window reads, row-major.
+/// The prepared landscape, or a band of its rows: everything the moving window reads, row-major.
 #[derive(Debug, Clone)]
 pub struct Landscape {
+    /// Global row of the first row held (0 for a whole landscape).
+    pub row0: usize,
+    /// Rows held.
     pub rows: usize,
     pub cols: usize,
     /// Cell conductance; 0 where the resistance is NoData (no node).
@@ -146,12 +149,12 @@ pub fn cell(g: &Grid<f64>, i: usize) -> Option<f64> {
 }
 
 /// Fails on the first resistance (or conductance) cell that is zero or negative.
-pub fn check_resistance(g: &Grid<f64>, name: &str) -> Result<(), OmniscapeError> {
+pub fn check_resistance(g: &Grid<f64>, name: &str, row0: usize) -> Result<(), OmniscapeError> {
     if let Some(i) = (0..g.data.len()).find(|&i| cell(g, i).is_some_and(|v| v <= 0.0)) {
         return Err(OmniscapeError::Input(format!(
             "{name}: the resistance (or conductance) surface contains 0 or negative values (first at row {}, column {}: {}); \
              every cell must be > 0 or NoData",
-            i / g.cols,
+            row0 + i / g.cols,
             i % g.cols,
             g.data[i]
         )));
@@ -171,8 +174,10 @@ pub fn check_same_size(reference: &Grid<f64>, other: &Grid<f64>, what: &str, nam
 }
 
 impl Landscape {
-    /// Prepares the landscape from whole grids (already checked for size).
+    /// Prepares the landscape (or the band starting at global row `row0`) from grids of the same
+    /// size.
     pub fn from_grids(
+        row0: usize,
         rules: &CellRules,
         resistance: &Grid<f64>,
         source: Option<&Grid<f64>>,
@@ -186,7 +191,7 @@ impl Landscape {
             conductance.push(rules.conductance(v));
             src.push(rules.source(v, source.and_then(|s| cell(s, i))));
         }
-        Landscape { rows: resistance.rows, cols: resistance.cols, conductance, source: src, conditions }
+        Landscape { row0, rows: resistance.rows, cols: resistance.cols, conductance, source: src, conditions }
     }
 
     /// Values of a condition grid with NoData as NaN.
@@ -215,10 +220,10 @@ mod tests {
     fn zero_resistance_is_an_error_naming_the_cell() {
         let mut g = Grid::filled(2, 2, kulan_core::raster::GeoTransform::from_lower_left(0.0, 0.0, 1.0, 2), 1.0);
         g.data[3] = 0.0;
-        let e = check_resistance(&g, "r.asc").unwrap_err().to_string();
+        let e = check_resistance(&g, "r.asc", 0).unwrap_err().to_string();
         assert!(e.contains("row 1, column 1") && e.contains("0 or negative"), "{e}");
         g.nodata = Some(0.0);
-        assert!(check_resistance(&g, "r.asc").is_ok());
+        assert!(check_resistance(&g, "r.asc", 0).is_ok());
     }
 
     #[test]

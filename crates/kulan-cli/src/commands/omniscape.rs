@@ -7,7 +7,9 @@ use anyhow::{bail, Context};
 use kulan_core::raster::Grid;
 use kulan_io::RasterWriteOptions;
 use kulan_omniscape::config::OmniscapeConfig;
+use kulan_omniscape::config::read_config;
 use kulan_omniscape::run::{self, OutputDir, RasterIo, NODATA};
+use kulan_omniscape::stream::{run_streaming, RowSink, RowSource, StreamIo};
 use kulan_omniscape::{OmniscapeError, Precision};
 
 #[derive(clap::Args)]
@@ -62,6 +64,28 @@ pub struct Args {
     /// Output folder (created when missing).
     #[arg(long, required_unless_present = "config")]
     pub out: Option<PathBuf>,
+    /// Memory budget (e.g. 512M, 4G): read the landscape and write the maps in row bands whose
+    /// working set fits, so grids larger than memory stream from and to disk. GeoTIFF output only.
+    /// The maps are identical to an in-memory run's.
+    #[arg(long, value_parser = parse_bytes)]
+    pub max_memory: Option<u64>,
+}
+
+/// `512M`, `4G`, `800000K` or plain bytes.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("'{s}' is not a size like 512M or 4G"))?;
+    if !(v > 0.0) {
+        return Err(format!("'{s}': the memory budget must be positive"));
+    }
+    Ok((v * mult as f64) as u64)
 }
 
 /// Reads any GDAL raster (ASCII grids included) and writes GeoTIFF or ASCII grids by extension.
@@ -79,6 +103,61 @@ impl RasterIo for GdalIo {
             Precision::Single => kulan_io::write_raster(path, &grid.map(|v| v as f32), &opts),
         };
         res.map_err(|e| OmniscapeError::File { path: path.display().to_string(), message: e.to_string() })
+    }
+}
+
+struct GdalRows(kulan_io::rows::RowReader);
+
+impl RowSource for GdalRows {
+    fn rows(&self) -> usize {
+        self.0.rows
+    }
+    fn cols(&self) -> usize {
+        self.0.cols
+    }
+    fn read_rows(&self, row0: usize, n: usize) -> Result<Grid<f64>, OmniscapeError> {
+        self.0.read_rows(row0, n).map_err(|e| OmniscapeError::Input(e.to_string()))
+    }
+}
+
+enum GdalSink {
+    F64(kulan_io::rows::RowWriter<f64>),
+    F32(kulan_io::rows::RowWriter<f32>),
+}
+
+impl RowSink for GdalSink {
+    fn write_rows(&mut self, row0: usize, cells: &[f64]) -> Result<(), OmniscapeError> {
+        let r = match self {
+            GdalSink::F64(w) => w.write_rows(row0, cells.to_vec()),
+            GdalSink::F32(w) => w.write_rows(row0, cells.iter().map(|&v| v as f32).collect()),
+        };
+        r.map_err(|e| OmniscapeError::Input(e.to_string()))
+    }
+    fn finish(self: Box<Self>) -> Result<(), OmniscapeError> {
+        let r = match *self {
+            GdalSink::F64(w) => w.finish(),
+            GdalSink::F32(w) => w.finish(),
+        };
+        r.map_err(|e| OmniscapeError::Input(e.to_string()))
+    }
+}
+
+impl StreamIo for GdalIo {
+    fn open(&self, path: &Path) -> Result<Box<dyn RowSource>, OmniscapeError> {
+        let r = kulan_io::rows::RowReader::open(path).map_err(|e| OmniscapeError::File { path: path.display().to_string(), message: e.to_string() })?;
+        Ok(Box::new(GdalRows(r)))
+    }
+    fn describe(&self, path: &Path) -> Result<Grid<f64>, OmniscapeError> {
+        let r = kulan_io::rows::RowReader::open(path).map_err(|e| OmniscapeError::File { path: path.display().to_string(), message: e.to_string() })?;
+        Ok(Grid { rows: r.rows, cols: r.cols, transform: r.transform, nodata: r.nodata, crs: r.crs.clone(), data: Vec::new() })
+    }
+    fn create<'a>(&'a self, path: &Path, like: &Grid<f64>, precision: Precision) -> Result<Box<dyn RowSink + 'a>, OmniscapeError> {
+        let err = |e: kulan_io::IoError| OmniscapeError::File { path: path.display().to_string(), message: e.to_string() };
+        let crs = like.crs.as_deref();
+        Ok(Box::new(match precision {
+            Precision::Double => GdalSink::F64(kulan_io::rows::RowWriter::create(path, like.rows, like.cols, &like.transform, crs, NODATA).map_err(err)?),
+            Precision::Single => GdalSink::F32(kulan_io::rows::RowWriter::create(path, like.rows, like.cols, &like.transform, crs, NODATA).map_err(err)?),
+        }))
     }
 }
 
@@ -124,19 +203,35 @@ fn native_config(args: &Args) -> anyhow::Result<(OmniscapeConfig, Vec<String>)> 
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
-    let summary = match &args.config {
-        Some(ini) => run::run_ini(ini, &GdalIo).with_context(|| format!("running {}", ini.display()))?,
+    let (cfg, warnings, out) = match &args.config {
+        Some(ini) => {
+            let parsed = read_config(ini)?;
+            (parsed.config, parsed.warnings, OutputDir::Project)
+        }
         None => {
             let (cfg, warnings) = native_config(&args)?;
-            for w in &warnings {
-                eprintln!("warning: {w}");
-            }
-            let out = OutputDir::Exact(args.out.clone().unwrap_or_default());
-            run::run_config(&cfg, &GdalIo, &out, None, &[])?
+            (cfg, warnings, OutputDir::Exact(args.out.clone().unwrap_or_default()))
         }
+    };
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let ini = args.config.as_deref();
+    let what = || ini.map_or_else(|| "running omniscape".to_string(), |p| format!("running {}", p.display()));
+    let summary = match args.max_memory {
+        Some(budget) => {
+            if !cfg.write_as_tif {
+                bail!("--max-memory writes GeoTIFF maps; set write_as_tif = true");
+            }
+            run_streaming(&cfg, &GdalIo, &out, ini, budget).with_context(what)?
+        }
+        None => run::run_config(&cfg, &GdalIo, &out, ini, &[]).with_context(what)?,
     };
     for w in &summary.warnings {
         eprintln!("warning: {w}");
+    }
+    for n in &summary.notes {
+        eprintln!("{n}");
     }
     eprintln!(
         "omniscape: {} × {} cells, {} targets, {} files written to {} in {:.2} s",
