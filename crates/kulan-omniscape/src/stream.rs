@@ -56,13 +56,15 @@ pub fn working_set(cfg: &OmniscapeConfig, cols: usize, g: usize) -> u64 {
     partials + fold + input + output + windows + (64 << 20)
 }
 
-/// Runs a configuration in bands so that the working set stays under `budget` bytes.
+/// Runs a configuration in bands so that the working set stays under `budget` bytes;
+/// `progress(block rows done, block rows)` is called after each tile.
 pub fn run_streaming<'io>(
     cfg: &OmniscapeConfig,
     io: &'io dyn StreamIo,
     out: &OutputDir,
     ini: Option<&Path>,
     budget: u64,
+    progress: &dyn Fn(usize, usize),
 ) -> Result<RunSummary, OmniscapeError> {
     let name = |p: &Path| p.display().to_string();
     let resistance = io.open(&cfg.resistance_file)?;
@@ -188,6 +190,7 @@ pub fn run_streaming<'io>(
                 if done.rows.is_empty() {
                     return Ok(());
                 }
+                progress(engine.block_rows().min((done.rows.end + engine.settings.window.reach()) / engine.settings.window.block_size), engine.block_rows());
                 let last = last_band.borrow().clone();
                 let band = match last {
                     Some(b) if b.row0 <= done.rows.start && done.rows.end <= b.row0 + b.rows => b,

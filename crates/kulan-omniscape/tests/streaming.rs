@@ -94,7 +94,7 @@ fn every_tile_size_gives_the_in_memory_bits() {
             let io = MemStream::default();
             let budget = working_set(&cfg, 30, per_tile);
             let dir = out.path().join(format!("s{per_tile}"));
-            let s = run_streaming(&cfg, &io, &OutputDir::Exact(dir.clone()), None, budget).unwrap();
+            let s = run_streaming(&cfg, &io, &OutputDir::Exact(dir.clone()), None, budget, &|_, _| {}).unwrap();
             assert!(s.notes[0].contains(&format!("tiles of {per_tile} target rows")), "{:?}", s.notes);
             let written = io.written.lock().unwrap();
             for name in ["cum_currmap", "flow_potential", "normalized_cum_currmap"] {
@@ -114,10 +114,10 @@ fn a_budget_too_small_is_an_error_and_zero_resistance_leaves_no_folder() {
     let Some(cfg) = peer_config("config2.ini") else { return };
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("x");
-    let e = run_streaming(&cfg, &MemStream::default(), &OutputDir::Exact(dir.clone()), None, 1 << 20).unwrap_err().to_string();
+    let e = run_streaming(&cfg, &MemStream::default(), &OutputDir::Exact(dir.clone()), None, 1 << 20, &|_, _| {}).unwrap_err().to_string();
     assert!(e.contains("too small") && e.contains("MB"), "{e}");
     let Some(bad) = peer_config("config7.ini") else { return };
-    let e = run_streaming(&bad, &MemStream::default(), &OutputDir::Exact(dir.clone()), None, 1 << 30).unwrap_err().to_string();
+    let e = run_streaming(&bad, &MemStream::default(), &OutputDir::Exact(dir.clone()), None, 1 << 30, &|_, _| {}).unwrap_err().to_string();
     assert!(e.contains("0 or negative"), "{e}");
     assert!(!dir.exists());
 }

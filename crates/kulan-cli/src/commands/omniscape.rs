@@ -223,7 +223,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if !cfg.write_as_tif {
                 bail!("--max-memory writes GeoTIFF maps; set write_as_tif = true");
             }
-            run_streaming(&cfg, &GdalIo, &out, ini, budget).with_context(what)?
+            let last = std::cell::Cell::new(std::time::Instant::now());
+            let report = |done: usize, total: usize| {
+                if last.get().elapsed().as_secs() >= 10 || done == total {
+                    last.set(std::time::Instant::now());
+                    eprintln!("omniscape: about {done} of {total} target rows done, {:.0} s", t0.elapsed().as_secs_f64());
+                }
+            };
+            run_streaming(&cfg, &GdalIo, &out, ini, budget, &report).with_context(what)?
         }
         None => run::run_config(&cfg, &GdalIo, &out, ini, &[]).with_context(what)?,
     };
