@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::sparse::linalg::SupernodalThreshold;
@@ -31,7 +31,7 @@ struct CachedFactor {
 /// Per-thread cache of factorizations keyed by the window's node pattern.
 #[derive(Default)]
 struct FactorCache {
-    entries: HashMap<Vec<u64>, Arc<RefCell<CachedFactor>>>,
+    entries: HashMap<Vec<u64>, Rc<RefCell<CachedFactor>>>,
 }
 
 const CACHE_LIMIT: usize = 64;
@@ -166,7 +166,7 @@ fn solve_grounded(
     }
     let sym = SymbolicSparseColMatRef::new_checked(m, m, &col_ptr, None, &row_idx);
     let key = pattern_key(win, pattern, graph.n_edges());
-    let entry = CACHE.with(|cache| -> Result<Arc<RefCell<CachedFactor>>, OmniscapeError> {
+    let entry = CACHE.with(|cache| -> Result<Rc<RefCell<CachedFactor>>, OmniscapeError> {
         let mut cache = cache.borrow_mut();
         if let Some(e) = cache.entries.get(&key) {
             return Ok(e.clone());
@@ -186,7 +186,7 @@ fn solve_grounded(
         if cache.entries.len() >= CACHE_LIMIT {
             cache.entries.clear();
         }
-        let e = Arc::new(RefCell::new(CachedFactor { symbolic, uniform_values: None }));
+        let e = Rc::new(RefCell::new(CachedFactor { symbolic, uniform_values: None }));
         cache.entries.insert(key, e.clone());
         Ok(e)
     })?;

@@ -71,7 +71,7 @@ pub struct RunSummary {
 /// Warnings are returned in the summary (and must be shown by the caller).
 pub fn run_ini(path: &Path, io: &dyn RasterIo) -> Result<RunSummary, OmniscapeError> {
     let parsed = read_config(path)?;
-    let mut summary = run_config(&parsed.config, io, &OutputDir::Project, Some(path), &parsed.warnings)?;
+    let mut summary = run_config(&parsed.config, io, &OutputDir::Project, Some(path))?;
     let mut warnings = parsed.warnings;
     warnings.append(&mut summary.warnings);
     summary.warnings = warnings;
@@ -174,7 +174,6 @@ pub fn run_config(
     io: &dyn RasterIo,
     out: &OutputDir,
     ini: Option<&Path>,
-    _config_warnings: &[String],
 ) -> Result<RunSummary, OmniscapeError> {
     let (land, resistance, reclassified) = load_landscape(cfg, io)?;
     let dims = Dims { rows: land.rows, cols: land.cols };

@@ -67,7 +67,7 @@ fn check_case(ini: &str, project: &str, maps: &[&str], tweak: impl Fn(&mut Omnis
     let mut cfg = config(&peer, ini);
     tweak(&mut cfg);
     let out = tempfile::tempdir().unwrap();
-    let summary = run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().to_path_buf()), None, &[]).unwrap();
+    let summary = run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().to_path_buf()), None).unwrap();
     assert!(summary.targets > 0);
     for name in maps {
         let ours = read_map(&out.path().join(format!("{name}.asc")));
@@ -131,7 +131,7 @@ fn case5_flow_potential_agrees_off_the_target_neighbours() {
     let mut cfg = config(&peer, "config4a.ini");
     cfg.write_raw_currmap = true;
     let out = tempfile::tempdir().unwrap();
-    run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().to_path_buf()), None, &[]).unwrap();
+    run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().to_path_buf()), None).unwrap();
     let ours = read_map(&out.path().join("flow_potential.asc"));
     let theirs = read_map(&expected(&peer, "test4a", "flow_potential"));
     let mut differing = 0;
@@ -170,7 +170,7 @@ fn cases6_7_future_of_one_condition_run() {
     for ini in ["config4b.ini", "config4c.ini"] {
         let cfg = config(&peer, ini);
         let out = tempfile::tempdir().unwrap();
-        let s = run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().to_path_buf()), None, &[]).unwrap();
+        let s = run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().to_path_buf()), None).unwrap();
         assert!(s.files.iter().any(|f| f.ends_with("cum_currmap.asc")), "{ini}");
     }
 }
@@ -195,7 +195,7 @@ fn error_path_configs_fail_with_clear_messages() {
                 let cfg = config(&peer, ini);
                 let out = tempfile::tempdir().unwrap();
                 let dir = out.path().join("o");
-                let e = run_config(&cfg, &AscIo, &OutputDir::Exact(dir.clone()), None, &[]).unwrap_err().to_string();
+                let e = run_config(&cfg, &AscIo, &OutputDir::Exact(dir.clone()), None).unwrap_err().to_string();
                 assert!(!dir.exists(), "{ini}: an output folder was left behind");
                 e
             }

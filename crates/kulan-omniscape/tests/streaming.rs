@@ -89,7 +89,7 @@ fn every_tile_size_gives_the_in_memory_bits() {
     for ini in ["config.ini", "config4a.ini"] {
         let Some(cfg) = peer_config(ini) else { return };
         let out = tempfile::tempdir().unwrap();
-        run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().join("mem")), None, &[]).unwrap();
+        run_config(&cfg, &AscIo, &OutputDir::Exact(out.path().join("mem")), None).unwrap();
         for per_tile in [1, 2, 3, 10] {
             let io = MemStream::default();
             let budget = working_set(&cfg, 30, per_tile);

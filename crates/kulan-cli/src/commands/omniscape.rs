@@ -232,7 +232,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             };
             run_streaming(&cfg, &GdalIo, &out, ini, budget, &report).with_context(what)?
         }
-        None => run::run_config(&cfg, &GdalIo, &out, ini, &[]).with_context(what)?,
+        None => run::run_config(&cfg, &GdalIo, &out, ini).with_context(what)?,
     };
     for w in &summary.warnings {
         eprintln!("warning: {w}");
