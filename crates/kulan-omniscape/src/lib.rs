@@ -9,6 +9,7 @@
 //! - [`circuit`]: one window's circuit, solved by sparse Cholesky with shared symbolic analyses;
 //! - [`correction`]: the block-artifact correction;
 //! - [`engine`]: all targets, accumulated in a thread- and tiling-independent order, by tiles;
+//! - [`tile_io`]: tile partials as bytes, to solve tiles elsewhere and merge them in order;
 //! - [`stream`]: runs within a memory budget, reading and writing row bands;
 //! - [`run`]: a whole run from an `.ini` file or native settings, reading and writing through
 //!   [`run::RasterIo`].
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod run;
 pub mod setup;
 pub mod stream;
+pub mod tile_io;
 pub mod window;
 
 pub use config::{OmniscapeConfig, Precision};
