@@ -266,3 +266,75 @@ pub fn finish_maps(cfg: &OmniscapeConfig, maps: Maps, conductance: &[f64]) -> Pr
     }
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse_config, parse_ini_text};
+
+    fn asc(dir: &Path, name: &str, rows: usize, cols: usize, f: impl Fn(usize, usize) -> &'static str) -> PathBuf {
+        let mut t = format!("ncols {cols}\nnrows {rows}\nxllcorner 0\nyllcorner 0\ncellsize 1\nnodata_value -9999\n");
+        for r in 0..rows {
+            let row: Vec<&str> = (0..cols).map(|c| f(r, c)).collect();
+            t.push_str(&row.join(" "));
+            t.push('\n');
+        }
+        let p = dir.join(name);
+        std::fs::write(&p, t).unwrap();
+        p
+    }
+
+    fn cfg(dir: &Path, extra: &str) -> OmniscapeConfig {
+        let ini = format!("resistance_file = {}/r.asc\nradius = 3\nproject_name = p\nwrite_as_tif = false\n{extra}", dir.display());
+        parse_config(&parse_ini_text(&ini), Path::new("t.ini")).unwrap().config
+    }
+
+    #[test]
+    fn bad_inputs_are_clear_errors() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path();
+        asc(dir, "r.asc", 8, 8, |r, c| if (r, c) == (2, 5) { "-1" } else { "1" });
+        asc(dir, "s.asc", 7, 8, |_, _| "1");
+        let out = OutputDir::Exact(dir.join("o"));
+        let e = run_config(&cfg(dir, "source_from_resistance = true\n"), &AscIo, &out, None).unwrap_err().to_string();
+        assert!(e.contains("row 2, column 5") && e.contains("0 or negative"), "{e}");
+        asc(dir, "r.asc", 8, 8, |_, _| "1");
+        let e = run_config(&cfg(dir, &format!("source_file = {}/s.asc\n", dir.display())), &AscIo, &out, None).unwrap_err().to_string();
+        assert!(e.contains("7 rows × 8 columns") && e.contains("s.asc"), "{e}");
+        let e = run_config(&cfg(dir, &format!("source_file = {}/missing.asc\n", dir.display())), &AscIo, &out, None).unwrap_err().to_string();
+        assert!(e.contains("missing.asc"), "{e}");
+        assert!(!dir.join("o").exists());
+    }
+
+    #[test]
+    fn nodata_and_nan_cells_carry_no_current_and_are_masked() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path();
+        asc(dir, "r.asc", 9, 9, |r, c| match (r, c) {
+            (4, 2) => "-9999",
+            (4, 6) => "nan",
+            _ => "1",
+        });
+        let out = OutputDir::Exact(dir.join("o"));
+        let s = run_config(&cfg(dir, "source_from_resistance = true\nmask_nodata = true\n"), &AscIo, &out, None).unwrap();
+        assert_eq!(s.targets, 81 - 2);
+        let g = AscIo.read(&dir.join("o/cum_currmap.asc")).unwrap();
+        assert!(g.is_nodata(g.get(4, 2)) && g.is_nodata(g.get(4, 6)));
+        assert!(g.get(4, 4) > 0.0);
+        let s = run_config(&cfg(dir, "source_from_resistance = true\nmask_nodata = false\n"), &AscIo, &OutputDir::Exact(dir.join("o2")), None).unwrap();
+        assert_eq!(s.targets, 79);
+        let g = AscIo.read(&dir.join("o2/cum_currmap.asc")).unwrap();
+        assert_eq!(g.get(4, 2), 0.0);
+    }
+
+    #[test]
+    fn project_folders_get_suffixes() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = cfg(d.path(), "source_from_resistance = true\n");
+        c.project_name = d.path().join("proj").display().to_string();
+        assert_eq!(output_dir(&c, &OutputDir::Project), d.path().join("proj"));
+        std::fs::create_dir(d.path().join("proj")).unwrap();
+        std::fs::create_dir(d.path().join("proj_1")).unwrap();
+        assert_eq!(output_dir(&c, &OutputDir::Project), PathBuf::from(format!("{}_2", c.project_name)));
+    }
+}
