@@ -38,6 +38,8 @@ enum Command {
     Circuitscape(commands::circuitscape::Args),
     /// Circuit-theory connectivity on Kulan rasters: pairwise resistances and current maps.
     Circuit(commands::circuit::Args),
+    /// Omnidirectional connectivity (Omniscape's moving window): an Omniscape.jl .ini, or native flags.
+    Omniscape(Box<commands::omniscape::Args>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Crossings(args) => commands::crossings::run(*args),
         Command::Circuitscape(args) => commands::circuitscape::run(args),
         Command::Circuit(args) => commands::circuit::run(args),
+        Command::Omniscape(args) => commands::omniscape::run(*args),
         Command::Model(args) => commands::model::run(args),
         Command::Resistance(args) => commands::resistance::run(args),
         Command::Costdist(args) => commands::costdist::run(args),

@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod crs;
 pub mod error;
 pub mod raster;
+pub mod rows;
 pub mod vector;
 
 pub use atomic::AtomicPath;

@@ -10,5 +10,6 @@ pub mod crossings;
 pub mod fragment;
 pub mod gridio;
 pub mod model;
+pub mod omniscape;
 pub mod resistance;
 pub mod run;
