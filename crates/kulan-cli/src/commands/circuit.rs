@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use kulan_circuit::engine::{node_currents, PairwiseSolver};
+use kulan_circuit::engine::PairwiseSolver;
 use kulan_circuit::solver::{choose, make_solver};
 use kulan_circuit::{Connectivity, RasterGraph, RasterGraphSpec, Scheme};
 use kulan_io::RasterWriteOptions;
-use rayon::prelude::*;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -153,26 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
     let t2 = std::time::Instant::now();
     if !args.no_current {
-        // Pairs are solved in parallel a few at a time and their currents added in pair order,
-        // so the map is bit-identical whatever RAYON_NUM_THREADS is (a parallel fold/reduce
-        // would add in an order set by work stealing). Memory: CHUNK node vectors.
-        const CHUNK: usize = 4;
-        let mut cum = vec![0.0f64; n];
-        for chunk in pairs.chunks(CHUNK) {
-            let currents: Vec<(&[usize], Vec<f64>)> = chunk
-                .par_iter()
-                .map(|&(a, b)| {
-                    let sol = ps.pair(a, b).expect("connected pair");
-                    let cur = node_currents(&rg.graph, sol.nodes, &ps.comps.local, &sol.voltages, None);
-                    (sol.nodes, cur)
-                })
-                .collect();
-            for (nodes, cur) in currents {
-                for (x, c) in nodes.iter().zip(cur) {
-                    cum[*x] += c;
-                }
-            }
-        }
+        let cum = kulan_circuit::cumulative::cumulative_pair_currents(&ps, &pairs);
         let cells = rg.to_cells(&cum, f64::NAN);
         let mut g = res.map(|_| 0.0f32);
         for (o, v) in g.data.iter_mut().zip(cells) {
