@@ -29,8 +29,10 @@ pub fn preconditioned_cg(
     if bnorm == 0.0 {
         return Ok(SolveStats::default());
     }
-    let mut x = vec![0.0; n];
     let mut r = rhs.to_vec();
+    // The solution is built in `rhs` (one vector less than a separate x).
+    let x = rhs;
+    x.iter_mut().for_each(|v| *v = 0.0);
     let mut z = vec![0.0; n];
     precond(&r, &mut z);
     let mut p = z.clone();
@@ -65,6 +67,5 @@ pub fn preconditioned_cg(
             "conjugate gradients did not reach relative residual {tol:e} in {max_iter} iterations (reached {rel:e})"
         )));
     }
-    rhs.copy_from_slice(&x);
     Ok(SolveStats { iterations: it, relative_residual: rel })
 }

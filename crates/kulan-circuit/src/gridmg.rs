@@ -40,7 +40,8 @@ pub struct GridOperator {
     pub south_east: Vec<f64>,
     /// Empty for 4 neighbours.
     pub south_west: Vec<f64>,
-    /// Conductance to ground (0 V) of each cell.
+    /// Conductance to ground (0 V) of each cell; emptied by [`GridMultigrid::new`] once the
+    /// coarser levels are built (the diagonal keeps it).
     pub ground: Vec<f64>,
     /// 1/diagonal for free cells, 0 for cells outside the system.
     inv_diag: Vec<f64>,
@@ -314,6 +315,7 @@ impl GridMultigrid {
         let mut levels = vec![fine];
         while levels.last().expect("one level").n() > COARSEST_CELLS && levels.len() < 40 {
             let next = levels.last().expect("one level").coarsen();
+            levels.last_mut().expect("one level").ground = Vec::new();
             levels.push(next);
         }
         let (a, cells) = levels.last().expect("one level").to_sparse();

@@ -57,11 +57,13 @@ pub(crate) fn resolve_conflicts(sources: &mut [f64], grounds: &mut [f64], policy
 }
 
 pub(super) fn advanced(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opts: RunOptions) -> Result<RunSummary, CircuitError> {
-    let inp = load(cfg, reader, false)?;
+    let mut inp = load(cfg, reader, false)?;
     let out = Outputs::new(cfg, writer, inp.nodata);
     let mut summary = RunSummary { mode: "raster advanced".into(), ..Default::default() };
     let (src_cells, gnd_cells) = cell_sources_grounds(cfg, reader, &inp)?;
     if let Some(tol) = grid_path_tolerance(&inp, opts) {
+        // The habitat values are in `cond` now; only the grid's shape is needed from here on.
+        inp.habitat.data = Vec::new();
         return advanced_on_grid(&inp, &out, src_cells, gnd_cells, cfg, tol, summary);
     }
     let rg = inp.graph(inp.regions.as_deref())?;
@@ -165,17 +167,19 @@ fn advanced_on_grid(
         connectivity: inp.connectivity,
         scheme: inp.scheme,
     };
-    let mut sol = solve_advanced_grid(&problem, &sources, &grounds, tol)?;
-    drop(sources);
+    let mut sol = solve_advanced_grid(&problem, sources, &grounds, tol)?;
+    summary.mode = format!(
+        "raster advanced (grid multigrid: {} CG iterations, relative residual {:.1e})",
+        sol.stats.iterations, sol.stats.relative_residual
+    );
     summary.solves = sol.solved.iter().filter(|s| **s).count();
     if summary.solves == 0 {
         summary.warnings.push("no connected component holds both a source and a ground: nothing was solved".into());
     }
     if out.write_cur {
-        let finite: Vec<f64> = grounds.iter().map(|&g| if g.is_finite() { g } else { 0.0 }).collect();
+        grounds.iter_mut().filter(|g| !g.is_finite()).for_each(|g| *g = 0.0);
+        let cur = grid_node_currents(&problem, &sol, &grounds);
         drop(grounds);
-        let cur = grid_node_currents(&problem, &sol, &finite);
-        drop(finite);
         if out.write_volt {
             let v = std::mem::take(&mut sol.voltages);
             out.write(inp, "voltmap", "", v, out.null_volt, &mut summary.files)?;
