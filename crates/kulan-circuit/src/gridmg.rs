@@ -94,9 +94,14 @@ impl GridOperator {
     }
 
     /// Calls `f(j, g)` for every link of cell `i`.
+    fn for_links(&self, i: usize, f: impl FnMut(usize, f64)) {
+        self.for_links_at(i, i / self.cols, i % self.cols, f)
+    }
+
+    /// [`Self::for_links`] for cell `i` at row `r`, column `c` (no division in inner loops).
     #[inline(always)]
-    fn for_links(&self, i: usize, mut f: impl FnMut(usize, f64)) {
-        let (r, c, cols) = (i / self.cols, i % self.cols, self.cols);
+    fn for_links_at(&self, i: usize, r: usize, c: usize, mut f: impl FnMut(usize, f64)) {
+        let cols = self.cols;
         if c + 1 < cols {
             f(i + 1, self.east[i]);
         }
@@ -142,7 +147,7 @@ impl GridOperator {
                     continue;
                 }
                 let mut s = x[i] / inv;
-                self.for_links(i, |j, g| s -= g * x[j]);
+                self.for_links_at(i, r, c, |j, g| s -= g * x[j]);
                 *yi = s;
             }
         });
@@ -278,22 +283,27 @@ impl GridOperator {
                     xb[j - start]
                 }
             };
-            let step = |i: usize, xb: &mut [f64]| {
+            let step_at = |i: usize, r: usize, c: usize, xb: &mut [f64]| {
                 let inv = self.inv_diag[i];
                 if inv == 0.0 {
                     return;
                 }
                 let mut s = b[i];
-                self.for_links(i, |j, g| s += g * value(xb, j));
+                self.for_links_at(i, r, c, |j, g| s += g * value(xb, j));
                 xb[i - start] = s * inv;
             };
+            let (r0, r1) = (start / cols, end / cols);
             if forward {
-                for i in start..end {
-                    step(i, xb);
+                for r in r0..r1 {
+                    for c in 0..cols {
+                        step_at(r * cols + c, r, c, xb);
+                    }
                 }
             } else {
-                for i in (start..end).rev() {
-                    step(i, xb);
+                for r in (r0..r1).rev() {
+                    for c in (0..cols).rev() {
+                        step_at(r * cols + c, r, c, xb);
+                    }
                 }
             }
         });

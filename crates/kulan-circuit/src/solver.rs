@@ -239,10 +239,9 @@ impl LinearSolver for DirectCholesky {
             .map_err(|_| CircuitError::OutOfMemory(format!("Cholesky factor of {} values", symbolic.len_val())))?;
         values.resize(symbolic.len_val(), 0.0);
         let matref = SparseColMatRef::new(sym, &vals);
-        let par = match std::env::var("KULAN_CHOLESKY_PAR").ok().and_then(|v| v.parse::<usize>().ok()) {
-            Some(t) if t > 1 => Par::rayon(t),
-            _ => Par::Seq,
-        };
+        // Sequential: faer's threads inside the supernodes were no faster on these matrices
+        // (measured again with the multi-RHS solves); parallelism comes from the solves.
+        let par = Par::Seq;
         let mut buf = MemBuffer::try_new(symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default()))
             .map_err(|_| CircuitError::OutOfMemory("Cholesky workspace".into()))?;
         symbolic
