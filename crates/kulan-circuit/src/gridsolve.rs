@@ -334,4 +334,31 @@ mod tests {
             }
         }
     }
+
+    /// Bit-identical voltages and currents on 1, 2 and 3 threads (bands and dot-product blocks
+    /// are fixed; the grid is taller than one band and longer than one dot-product block).
+    #[test]
+    fn independent_of_the_thread_count() {
+        let (rows, cols) = (150usize, 170usize);
+        let cond: Vec<f64> = (0..rows * cols).map(|i| if i % 97 == 3 { 0.0 } else { 1.0 + (i * 7919 % 101) as f64 }).collect();
+        let mut src = vec![0.0; rows * cols];
+        let mut gnd = vec![0.0; rows * cols];
+        src[20 * cols + 30] = 1.0;
+        gnd[140 * cols + 160] = 0.5;
+        let p = GridProblem { rows, cols, conductance: &cond, connectivity: Connectivity::Eight, scheme: Scheme::AverageResistance };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let sol = solve_advanced_grid(&p, src.clone(), &gnd, 1e-8).unwrap();
+                let cur = grid_node_currents(&p, &sol, &gnd);
+                (sol.voltages, cur)
+            })
+        };
+        let one = run(1);
+        assert!(one.0.iter().any(|v| *v != 0.0));
+        for threads in [2, 3] {
+            let other = run(threads);
+            assert!(one.0 == other.0 && one.1 == other.1, "outputs differ with {threads} threads");
+        }
+    }
 }
