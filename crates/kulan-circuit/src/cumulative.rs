@@ -69,6 +69,15 @@ struct ComponentView<'a> {
 
 impl ComponentView<'_> {
     #[inline]
+    fn global_of(&self, k: usize) -> usize {
+        if self.whole {
+            k
+        } else {
+            self.nodes[k]
+        }
+    }
+
+    #[inline]
     fn local_of(&self, j: usize) -> usize {
         if self.whole {
             j
@@ -91,7 +100,7 @@ impl ComponentView<'_> {
                         let mut mx = 0.0f64;
                         for k in range.clone() {
                             let dk = xb[k] - xa[k];
-                            for (j, g) in self.graph.neighbours(self.nodes[k]) {
+                            for (j, g) in self.graph.neighbours(self.global_of(k)) {
                                 let l = self.local_of(j);
                                 if l > k {
                                     mx = mx.max((g * (dk - (xb[l] - xa[l]))).abs());
@@ -112,17 +121,14 @@ impl ComponentView<'_> {
                     let k = start + off;
                     let dk = xb[k] - xa[k];
                     let (mut inflow, mut outflow) = (0.0f64, 0.0f64);
-                    for (j, g) in self.graph.neighbours(self.nodes[k]) {
+                    for (j, g) in self.graph.neighbours(self.global_of(k)) {
                         let l = self.local_of(j);
                         let cur = g * (dk - (xb[l] - xa[l]));
-                        if cur.abs() < thr {
-                            continue;
-                        }
-                        if cur > 0.0 {
-                            outflow += cur;
-                        } else {
-                            inflow -= cur;
-                        }
+                        // Branch-free: the sign of a branch current is unpredictable, and the
+                        // zeros added here leave the sums unchanged.
+                        let cur = if cur.abs() < thr { 0.0 } else { cur };
+                        outflow += cur.max(0.0);
+                        inflow += (-cur).max(0.0);
                     }
                     *acc += inflow.max(outflow);
                 }
