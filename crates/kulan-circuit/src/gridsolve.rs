@@ -361,4 +361,20 @@ mod tests {
             assert!(one.0 == other.0 && one.1 == other.1, "outputs differ with {threads} threads");
         }
     }
+
+    /// Zero-resistance cells (merged nodes) and mismatched grids are refused with a message.
+    #[test]
+    fn refuses_merged_cells_and_mismatched_grids() {
+        let cond = [1.0, f64::INFINITY, 1.0, 1.0];
+        let p = GridProblem { rows: 2, cols: 2, conductance: &cond, connectivity: Connectivity::Four, scheme: Scheme::AverageConductance };
+        let e = solve_advanced_grid(&p, vec![1.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 1.0], 1e-8).unwrap_err();
+        assert!(e.to_string().contains("zero-resistance"), "{e}");
+        let cond = [1.0; 4];
+        let p = GridProblem { conductance: &cond, ..p };
+        let e = solve_advanced_grid(&p, vec![1.0; 3], &[0.0; 4], 1e-8).unwrap_err();
+        assert!(e.to_string().contains("must match"), "{e}");
+        // No ground anywhere: nothing is solved, voltages stay 0.
+        let sol = solve_advanced_grid(&p, vec![1.0, 0.0, 0.0, 0.0], &[0.0; 4], 1e-8).unwrap();
+        assert!(sol.solved.iter().all(|s| !s) && sol.voltages.iter().all(|v| *v == 0.0));
+    }
 }
