@@ -106,7 +106,8 @@ impl GridProblem<'_> {
     }
 
     /// Connected components of the node cells; returns (label per cell, number of components).
-    pub fn components(&self) -> (Vec<u32>, usize) {
+    /// Labels are 32-bit (4 bytes per cell); more than 2³²−1 components is an error.
+    pub fn components(&self) -> Result<(Vec<u32>, usize), CircuitError> {
         let n = self.rows * self.cols;
         let mut label = vec![NO_LABEL; n];
         let mut count = 0u32;
@@ -114,6 +115,9 @@ impl GridProblem<'_> {
         for s in 0..n {
             if label[s] != NO_LABEL || !self.is_node(s) {
                 continue;
+            }
+            if count == NO_LABEL {
+                return Err(CircuitError::Input("the habitat grid has more than 2^32 - 1 separate components".into()));
             }
             label[s] = count;
             stack.push(s);
@@ -127,7 +131,7 @@ impl GridProblem<'_> {
             }
             count += 1;
         }
-        (label, count as usize)
+        Ok((label, count as usize))
     }
 }
 
@@ -145,7 +149,7 @@ pub fn solve_advanced_grid(
     if sources.len() != n || grounds.len() != n {
         return Err(CircuitError::Input("source and ground grids must match the habitat grid".into()));
     }
-    let (labels, ncomp) = p.components();
+    let (labels, ncomp) = p.components()?;
     let (mut s_sum, mut g_sum) = (vec![0.0f64; ncomp], vec![0.0f64; ncomp]);
     for i in 0..n {
         let l = labels[i];
