@@ -154,6 +154,8 @@ impl GridOperator {
     }
 
     /// The Galerkin operator of the 2×2 aggregation.
+    // `(c + 1) / 2` reads as "the block of cell c + 1", which is what it is, not a rounded-up half.
+    #[allow(clippy::manual_div_ceil)]
     fn coarsen(&self) -> GridOperator {
         let (rc, cc) = (self.rows.div_ceil(2), self.cols.div_ceil(2));
         let nc = rc * cc;

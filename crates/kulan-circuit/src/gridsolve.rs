@@ -51,7 +51,7 @@ impl GridProblem<'_> {
                 self.cols
             )));
         }
-        if self.conductance.iter().any(|g| *g == f64::INFINITY) {
+        if self.conductance.contains(&f64::INFINITY) {
             return Err(CircuitError::Input("zero-resistance cells need the graph solver (cells are merged)".into()));
         }
         Ok(())
