@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 
+use crate::cg::preconditioned_cg;
 use crate::solver::{DirectCholesky, Factorization, LinearSolver, MatrixHints, SolveStats, SpdMatrix};
 use crate::CircuitError;
 
@@ -285,16 +286,6 @@ struct MultigridFactor {
     max_iter: usize,
 }
 
-/// Dot product with a fixed summation order: partial sums over fixed 8192-element blocks, added
-/// in block order. A rayon `sum()` adds in an order that depends on the thread count and on
-/// work stealing, which would make CG iterates (and outputs) differ with RAYON_NUM_THREADS.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    const BLOCK: usize = 8192;
-    let partial: Vec<f64> =
-        a.par_chunks(BLOCK).zip(b.par_chunks(BLOCK)).map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>()).collect();
-    partial.iter().sum()
-}
-
 impl Factorization for MultigridFactor {
     fn n(&self) -> usize {
         self.h.fine().n
@@ -302,50 +293,7 @@ impl Factorization for MultigridFactor {
 
     fn solve_in_place(&self, rhs: &mut [f64]) -> Result<SolveStats, CircuitError> {
         let a = self.h.fine();
-        let n = a.n;
-        let bnorm = dot(rhs, rhs).sqrt();
-        if bnorm == 0.0 {
-            return Ok(SolveStats::default());
-        }
-        let mut x = vec![0.0; n];
-        let mut r = rhs.to_vec();
-        let mut z = vec![0.0; n];
-        self.h.vcycle(0, &r, &mut z);
-        let mut p = z.clone();
-        let mut rz = dot(&r, &z);
-        let mut ap = vec![0.0; n];
-        let (mut it, mut rel) = (0, 1.0);
-        while it < self.max_iter {
-            it += 1;
-            a.mul(&p, &mut ap);
-            let pap = dot(&p, &ap);
-            if !(pap > 0.0) {
-                return Err(CircuitError::Numerical(format!(
-                    "conjugate gradients broke down at iteration {it} (the matrix is not positive \
-                     definite in double precision; conductances may span too wide a range)"
-                )));
-            }
-            let alpha = rz / pap;
-            x.par_iter_mut().zip(p.par_iter()).with_min_len(8192).for_each(|(xi, pi)| *xi += alpha * pi);
-            r.par_iter_mut().zip(ap.par_iter()).with_min_len(8192).for_each(|(ri, api)| *ri -= alpha * api);
-            rel = dot(&r, &r).sqrt() / bnorm;
-            if rel <= self.tol {
-                break;
-            }
-            self.h.vcycle(0, &r, &mut z);
-            let rz_new = dot(&r, &z);
-            let beta = rz_new / rz;
-            rz = rz_new;
-            p.par_iter_mut().zip(z.par_iter()).with_min_len(8192).for_each(|(pi, zi)| *pi = zi + beta * *pi);
-        }
-        if rel > self.tol {
-            return Err(CircuitError::Numerical(format!(
-                "conjugate gradients did not reach relative residual {:e} in {} iterations (reached {rel:e})",
-                self.tol, self.max_iter
-            )));
-        }
-        rhs.copy_from_slice(&x);
-        Ok(SolveStats { iterations: it, relative_residual: rel })
+        preconditioned_cg(rhs, |x, y| a.mul(x, y), |r, z| self.h.vcycle(0, r, z), self.tol, self.max_iter)
     }
 }
 

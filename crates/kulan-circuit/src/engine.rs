@@ -103,6 +103,27 @@ impl ComponentSystem {
         Ok(self.reduced.iter().map(|&r| if r == NONE { 0.0 } else { b[r] }).collect())
     }
 
+    /// Voltages (local order) for 1 A injected at each of the given local nodes in turn, solved
+    /// together (one blocked solve for a direct factorization).
+    pub fn solve_unit_injections(&self, at: &[usize]) -> Result<Vec<Vec<f64>>, CircuitError> {
+        let Some(f) = &self.factor else { return Ok(vec![vec![0.0; self.nodes.len()]; at.len()]) };
+        let m = f.n();
+        let mut b = vec![0.0; m * at.len()];
+        for (col, &k) in b.chunks_mut(m.max(1)).zip(at) {
+            if self.reduced[k] != NONE {
+                col[self.reduced[k]] = 1.0;
+            }
+        }
+        f.solve_many_in_place(&mut b, at.len())?;
+        Ok((0..at.len())
+            .into_par_iter()
+            .map(|c| {
+                let col = &b[c * m..(c + 1) * m];
+                self.reduced.iter().map(|&r| if r == NONE { 0.0 } else { col[r] }).collect()
+            })
+            .collect())
+    }
+
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
@@ -159,17 +180,11 @@ impl<'g> PairwiseSolver<'g> {
             }
             let reference = fs[0];
             let sys = ComponentSystem::new(graph, &comps, c, None, None, Some(reference), solver, coords)?;
-            let sols: Vec<(usize, Result<Vec<f64>, CircuitError>)> = fs[1..]
-                .par_iter()
-                .map(|&f| {
-                    let mut inj = vec![0.0; sys.len()];
-                    inj[comps.local[f]] = 1.0;
-                    (f, sys.solve(&inj))
-                })
-                .collect();
+            let injections: Vec<usize> = fs[1..].iter().map(|&f| comps.local[f]).collect();
+            let sols = sys.solve_unit_injections(&injections)?;
             unit.insert(reference, vec![0.0; sys.len()]);
-            for (f, s) in sols {
-                unit.insert(f, s?);
+            for (&f, s) in fs[1..].iter().zip(sols) {
+                unit.insert(f, s);
             }
             systems.insert(c, sys);
         }
@@ -187,6 +202,12 @@ impl<'g> PairwiseSolver<'g> {
         let (xa, xb) = (self.unit.get(&a)?, self.unit.get(&b)?);
         let (la, lb) = (self.comps.local[a], self.comps.local[b]);
         Some(xb[lb] - xb[la] - xa[lb] + xa[la])
+    }
+
+    /// Potentials (local order of the node's component) for 1 A injected at focal node `f`, with
+    /// the component's reference focal node grounded; `None` for a node that was not solved.
+    pub fn unit_potentials(&self, f: usize) -> Option<&[f64]> {
+        self.unit.get(&f).map(|v| v.as_slice())
     }
 
     /// Voltages for 1 A entering at `b` and leaving at `a`, shifted so that `a` is at 0 V.

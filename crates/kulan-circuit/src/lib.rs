@@ -8,15 +8,24 @@
 //! - [`solver`]: the factor-once / solve-many [`solver::LinearSolver`] trait, with a direct sparse
 //!   Cholesky ([`solver::DirectCholesky`]) and multigrid-preconditioned CG ([`amg::MultigridCg`]),
 //!   and an automatic choice from problem size and free memory;
+//! - [`gridmg`]: a memory-lean grid operator (conductances per link, no sparse matrix) with
+//!   geometric multigrid, for rasters too large for the general solvers; [`gridsolve`]: advanced
+//!   mode on it, cells as nodes;
 //! - [`engine`]: per-component systems, pairwise resistances by superposition, advanced
 //!   (sources/grounds) solves, node and branch currents;
+//! - [`cumulative`]: cumulative current maps over many pairs, in parallel and thread-count
+//!   independent;
 //! - [`circuitscape`]: Circuitscape `.ini` runs (configuration, input readers, modes, output
 //!   writers), built on the pieces above.
 
 pub mod amg;
+pub mod cg;
 pub mod circuitscape;
+pub mod cumulative;
 pub mod engine;
 pub mod graph;
+pub mod gridmg;
+pub mod gridsolve;
 pub mod solver;
 
 pub use engine::{node_currents, solve_advanced, ComponentSystem, PairwiseSolver};

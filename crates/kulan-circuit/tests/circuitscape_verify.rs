@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use kulan_circuit::circuitscape::{run_config, AscReader, AscWriter, CsConfig, RunOptions};
+use kulan_circuit::SolverKind;
 
 /// Cases not yet matched, with the reason.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
@@ -76,13 +77,13 @@ fn compare(produced: &Path, expected: &Path) -> Result<(), String> {
     }
 }
 
-fn run_case(test: &Path, ini: &Path) -> Result<usize, String> {
+fn run_case(test: &Path, ini: &Path, opts: RunOptions) -> Result<(usize, String), String> {
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
     std::os::unix::fs::symlink(test.join("input"), work.path().join("input")).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(ini).map_err(|e| e.to_string())?;
     let cfg = CsConfig::parse(&text, &ini.display().to_string(), ini.parent().unwrap().to_path_buf(), work.path().to_path_buf())
         .map_err(|e| e.to_string())?;
-    let summary = run_config(&cfg, &AscReader, &AscWriter, RunOptions::default()).map_err(|e| e.to_string())?;
+    let summary = run_config(&cfg, &AscReader, &AscWriter, opts).map_err(|e| e.to_string())?;
     let mut compared = 0;
     let mut saw_resistances = !summary.files.iter().any(|f| f.to_string_lossy().ends_with("_resistances.out"));
     for f in &summary.files {
@@ -102,7 +103,7 @@ fn run_case(test: &Path, ini: &Path) -> Result<usize, String> {
     if compared == 0 {
         return Err("no output matched an expected file".into());
     }
-    Ok(compared)
+    Ok((compared, summary.mode))
 }
 
 #[test]
@@ -118,8 +119,8 @@ fn circuitscape_verification_suite() {
     for ini in &list {
         let rel = ini.strip_prefix(&test).unwrap().display().to_string();
         let known_reason = KNOWN_FAILURES.iter().find(|(k, _)| rel.ends_with(k)).map(|(_, r)| *r);
-        match run_case(&test, ini) {
-            Ok(n) => {
+        match run_case(&test, ini, RunOptions::default()) {
+            Ok((n, _)) => {
                 pass += 1;
                 println!("PASS {rel} ({n} files compared){}", if known_reason.is_some() { " [listed as known failure: remove it]" } else { "" });
                 if known_reason.is_some() {
@@ -142,4 +143,43 @@ fn circuitscape_verification_suite() {
     }
     println!("circuitscape cases: {pass} passed, {fail} failed, {known} known failures, of {}", list.len());
     assert!(unexpected.is_empty(), "unexpected failures: {unexpected:?}");
+}
+
+/// The raster advanced-mode cases again with the iterative solver forced: plain grids take the
+/// grid multigrid path (`gridsolve`), the others the graph engine with AMG.
+#[test]
+fn circuitscape_advanced_cases_with_the_iterative_solver() {
+    let Some(test) = test_dir() else {
+        eprintln!("skipping: ../shared/peers/circuitscape/test not found");
+        return;
+    };
+    let mut list = Vec::new();
+    inis(&test.join("input"), &mut list);
+    let mut failures = Vec::new();
+    let (mut ran, mut grid) = (0, 0);
+    for ini in &list {
+        let rel = ini.strip_prefix(&test).unwrap().display().to_string();
+        let text = std::fs::read_to_string(ini).unwrap();
+        let cfg = CsConfig::parse(&text, &rel, ini.parent().unwrap().to_path_buf(), ini.parent().unwrap().to_path_buf()).unwrap();
+        if cfg.scenario() != "advanced" || cfg.get("data_type").eq_ignore_ascii_case("network") {
+            continue;
+        }
+        if KNOWN_FAILURES.iter().any(|(k, _)| rel.ends_with(k)) {
+            continue;
+        }
+        ran += 1;
+        match run_case(&test, ini, RunOptions { solver: SolverKind::Iterative, tol: 1e-10 }) {
+            Ok((n, mode)) => {
+                grid += usize::from(mode.contains("grid multigrid"));
+                println!("PASS {rel} ({n} files compared, {mode})");
+            }
+            Err(e) => {
+                println!("FAIL {rel}: {e}");
+                failures.push(rel);
+            }
+        }
+    }
+    println!("advanced raster cases with the iterative solver: {ran} run ({grid} on the grid path), {} failed", failures.len());
+    assert!(ran > 0 && grid > 0, "no advanced raster case ran on the grid path");
+    assert!(failures.is_empty(), "failures: {failures:?}");
 }

@@ -6,11 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use kulan_circuit::engine::{node_currents, PairwiseSolver};
+use kulan_circuit::engine::PairwiseSolver;
 use kulan_circuit::solver::{choose, make_solver};
 use kulan_circuit::{Connectivity, RasterGraph, RasterGraphSpec, Scheme, SolverKind};
 use kulan_core::raster::Grid;
-use rayon::prelude::*;
 
 /// How the grid becomes a circuit.
 #[derive(Debug, Clone)]
@@ -112,26 +111,7 @@ pub fn pairwise(res: &Grid<f64>, focal: &Grid<f64>, opts: &PairwiseOptions) -> a
         }
     }
     let cumulative_current = if opts.current {
-        // Pairs are solved in parallel a few at a time and their currents added in pair order,
-        // so the map is bit-identical whatever RAYON_NUM_THREADS is (a parallel fold/reduce
-        // would add in an order set by work stealing). Memory: CHUNK node vectors.
-        const CHUNK: usize = 4;
-        let mut cum = vec![0.0f64; n];
-        for chunk in pairs.chunks(CHUNK) {
-            let currents: Vec<(&[usize], Vec<f64>)> = chunk
-                .par_iter()
-                .map(|&(a, b)| {
-                    let sol = ps.pair(a, b).expect("connected pair");
-                    let cur = node_currents(&rg.graph, sol.nodes, &ps.comps.local, &sol.voltages, None);
-                    (sol.nodes, cur)
-                })
-                .collect();
-            for (nodes, cur) in currents {
-                for (x, c) in nodes.iter().zip(cur) {
-                    cum[*x] += c;
-                }
-            }
-        }
+        let cum = kulan_circuit::cumulative::cumulative_pair_currents(&ps, &pairs);
         let cells = rg.to_cells(&cum, f64::NAN);
         let mut g = res.map(|_| 0.0f32);
         for (o, v) in g.data.iter_mut().zip(cells) {

@@ -9,12 +9,15 @@ use rayon::prelude::*;
 use super::config::CsConfig;
 use super::io::{self, suffixed, GridReader, GridWriter, PairFilter};
 use super::{RunOptions, RunSummary};
-use crate::engine::{node_currents, solve_advanced, PairwiseSolver};
+use crate::engine::{node_currents, PairwiseSolver};
 use crate::graph::{Connectivity, RasterGraph, RasterGraphSpec, Scheme};
 use crate::solver::{choose, make_solver, LinearSolver};
 use crate::CircuitError;
 
+mod advanced;
 mod onetoall;
+pub(crate) use advanced::resolve_conflicts;
+use advanced::advanced;
 use onetoall::one_all;
 
 /// Inputs shared by the raster modes.
@@ -471,108 +474,4 @@ fn pair_polymap(inp: &RasterInputs, id1: i64, id2: i64) -> Vec<i64> {
         }
     }
     newpoly
-}
-
-// ------------------------------------------------------------------------------------------------
-// Advanced
-
-/// Reads a source or ground file: a raster aligned with the habitat, or text `value x y`.
-fn read_cell_values(reader: &dyn GridReader, path: &Path, hab: &Grid<f64>, nodata_value: f64) -> Result<Vec<f64>, CircuitError> {
-    if io::is_raster_file(path)? {
-        let g = read_aligned(reader, path, hab, "the source/ground map")?;
-        Ok(g.data.iter().map(|&v| if cell_nodata(&g, v) { nodata_value } else { v }).collect())
-    } else {
-        let rows = io::number_rows(&io::read_text(path)?, path)?;
-        let mut out = vec![nodata_value; hab.rows * hab.cols];
-        for (k, r) in rows.iter().enumerate() {
-            if r.len() < 3 {
-                return Err(CircuitError::File { path: path.display().to_string(), message: format!("row {}: expected 'value x y'", k + 1) });
-            }
-            let (row, col) = cell_of(hab, r[1], r[2])
-                .ok_or_else(|| CircuitError::Input(format!("{}: row {} lies outside the habitat map", path.display(), k + 1)))?;
-            out[row * hab.cols + col] = r[0];
-        }
-        Ok(out)
-    }
-}
-
-/// Source and ground conflicts, resolved as Circuitscape does.
-pub(crate) fn resolve_conflicts(sources: &mut [f64], grounds: &mut [f64], policy: &str) {
-    for i in 0..sources.len() {
-        if sources[i] != 0.0 && grounds[i] != 0.0 {
-            match policy {
-                "rmvsrc" => sources[i] = 0.0,
-                "rmvgnd" => grounds[i] = 0.0,
-                "rmvall" => {
-                    sources[i] = 0.0;
-                    grounds[i] = 0.0;
-                }
-                _ => {}
-            }
-        }
-    }
-    for i in 0..sources.len() {
-        if grounds[i] == f64::INFINITY && sources[i] > 0.0 {
-            grounds[i] = 0.0;
-        }
-    }
-}
-
-fn advanced(cfg: &CsConfig, reader: &dyn GridReader, writer: &dyn GridWriter, opts: RunOptions) -> Result<RunSummary, CircuitError> {
-    let inp = load(cfg, reader, false)?;
-    let out = Outputs::new(cfg, writer, inp.nodata);
-    let mut summary = RunSummary { mode: "raster advanced".into(), ..Default::default() };
-    let rg = inp.graph(inp.regions.as_deref())?;
-    let n = rg.graph.n();
-    summary.nodes = n;
-    let src_cells = read_cell_values(reader, &cfg.required_input("source_file")?, &inp.habitat, 0.0)?;
-    let gnd_cells = read_cell_values(reader, &cfg.required_input("ground_file")?, &inp.habitat, f64::NAN)?;
-    let gnd_is_res = cfg.flag("ground_file_is_resistances");
-    let unit = cfg.flag("use_unit_currents");
-    let direct = cfg.flag("use_direct_grounds");
-    let mut sources = vec![0.0; n];
-    let mut grounds = vec![0.0; n];
-    for c in 0..src_cells.len() {
-        let k = rg.node_of_cell[c];
-        if k < 0 {
-            continue;
-        }
-        let s = src_cells[c];
-        if s != 0.0 && s.is_finite() {
-            sources[k as usize] += if unit { 1.0 } else { s };
-        }
-        let g = gnd_cells[c];
-        if g.is_nan() {
-            continue;
-        }
-        let gc = if gnd_is_res { if g == 0.0 { f64::INFINITY } else { 1.0 / g } } else { g };
-        if gc != 0.0 {
-            grounds[k as usize] += if direct { f64::INFINITY } else { gc };
-        }
-    }
-    resolve_conflicts(&mut sources, &mut grounds, &cfg.get("remove_src_or_gnd").to_ascii_lowercase());
-    let comps = rg.graph.components();
-    let solver = solver_for(opts, n, rg.graph.n_edges() * 2 + n);
-    let sol = solve_advanced(&rg.graph, &comps, &sources, &grounds, None, solver.as_ref(), Some(&rg.node_cell))?;
-    summary.solves = sol.solved.len();
-    if sol.solved.is_empty() {
-        summary.warnings.push("no connected component holds both a source and a ground: nothing was solved".into());
-    }
-    if out.write_volt {
-        out.write(&inp, "voltmap", "", rg.to_cells(&sol.voltages, 0.0), out.null_volt, &mut summary.files)?;
-    }
-    if out.write_cur {
-        let mut pernode = vec![0.0; n];
-        let finite: Vec<f64> = grounds.iter().map(|&g| if g.is_finite() { g } else { 0.0 }).collect();
-        for &c in &sol.solved {
-            let nodes = &comps.members[c];
-            let v: Vec<f64> = nodes.iter().map(|&k| sol.voltages[k]).collect();
-            let cur = node_currents(&rg.graph, nodes, &comps.local, &v, Some(&finite));
-            for (k, &x) in nodes.iter().enumerate() {
-                pernode[x] = cur[k];
-            }
-        }
-        out.write(&inp, "curmap", "", rg.to_cells(&pernode, 0.0), out.null_cur, &mut summary.files)?;
-    }
-    Ok(summary)
 }
