@@ -401,3 +401,71 @@ fn layers_without_crs_or_features_are_reported_by_the_check() {
     let crs_line = text.lines().position(|l| l.starts_with("crs = ")).unwrap() + 1;
     assert!(err.contains(&format!("{name}:{crs_line}: study.crs")) && err.contains("not a projected CRS"), "{err}");
 }
+
+/// `units = "layer"`: m_eff per polygon of a reporting-unit layer (here two "countries" in WGS 84,
+/// read into the study CRS). The range layer given as units reproduces `units = "ranges"` exactly;
+/// the check names a missing table or file with its line.
+#[test]
+fn fragment_reports_per_polygon_of_a_units_layer() {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("data/ustyurt"), d.path());
+    let box_ = |name: &str, x0: f64, x1: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"NAME":"{name}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},42],[{x1},42],[{x1},47],[{x0},47],[{x0},42]]]}}}}"#
+        )
+    };
+    std::fs::write(
+        d.path().join("countries.geojson"),
+        format!(r#"{{"type":"FeatureCollection","features":[{},{}]}}"#, box_("West", 54.5, 57.0), box_("East", 57.0, 59.5)),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(d.path().join("project.toml")).unwrap();
+    let analyses = "[analyses.intersect]\n\n[analyses.fragment]\n\n[analyses.resistance]\n\n[analyses.corridors]\n\n[analyses.circuit]\n";
+    assert!(text.contains(analyses));
+    let project = d.path().join("project.toml");
+    let with = |fragment: &str| {
+        std::fs::write(&project, text.replace(analyses, &format!("[analyses.fragment]\n{fragment}\n"))).unwrap();
+    };
+    with("");
+    let by_range = d.path().join("by-range");
+    run_ok(&project, &by_range, &["--quiet"]);
+    with("units = \"layer\"\nunits_layer = { path = \"ranges.geojson\", id_field = \"id\" }");
+    let by_layer = d.path().join("by-layer");
+    run_ok(&project, &by_layer, &["--quiet"]);
+    for s in ["baseline", "lowered-strands"] {
+        let a = std::fs::read_to_string(by_range.join(s).join("meff.csv")).unwrap();
+        assert_eq!(a, std::fs::read_to_string(by_layer.join(s).join("meff.csv")).unwrap());
+    }
+    with("units = \"layer\"\nunits_layer = { path = \"countries.geojson\", id_field = \"NAME\" }");
+    let by_country = d.path().join("by-country");
+    run_ok(&project, &by_country, &["--quiet"]);
+    let c = comparison(&by_country);
+    let (_, west) = get(&c, "baseline", "", "meff_km2", "West");
+    let (_, east) = get(&c, "baseline", "", "meff_km2", "East");
+    // Each box is 2.5° × 5° (about 198 km × 555 km, 110,000 km²). The fence does not close, so
+    // the complete (CBC) patch spans both boxes: m_eff is at most their joint area.
+    for m in [west, east] {
+        assert!(m > 1000.0 && m < 225_000.0, "m_eff {west} {east}");
+    }
+    // A changed units layer redoes the fragment stage.
+    let again = std::fs::read_to_string(d.path().join("countries.geojson")).unwrap().replace("59.5", "59.0");
+    std::fs::write(d.path().join("countries.geojson"), again).unwrap();
+    run_ok(&project, &by_country, &["--quiet"]);
+    let redone = manifest(&by_country)["stages"].as_array().unwrap().iter().filter(|s| s["reused"] == false).count();
+    assert_eq!(redone, 2, "{}", manifest(&by_country));
+    // The check: units = "layer" without its table, a missing file, a table without units = "layer".
+    let name = project.display().to_string();
+    for (fragment, needle) in [
+        ("units = \"layer\"", "needs units_layer"),
+        ("units = \"layer\"\nunits_layer = { path = \"nowhere.gpkg\" }", "nowhere.gpkg: no such file"),
+        ("units_layer = { path = \"countries.geojson\" }", "units is not \"layer\""),
+    ] {
+        with(fragment);
+        let written = std::fs::read_to_string(&project).unwrap();
+        let line = written.lines().position(|l| l == fragment.lines().last().unwrap()).unwrap() + 1;
+        let o = kulan(&["run", project.to_str().unwrap(), "--check"]);
+        assert!(!o.status.success(), "{fragment}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.lines().any(|l| l.contains(&format!("{name}:{line}:")) && l.contains(needle)), "{fragment}\n{err}");
+    }
+}

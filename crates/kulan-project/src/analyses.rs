@@ -18,7 +18,7 @@ use crate::check::LoadedProject;
 use crate::grid::{read_id_layer_noting, to_f32, NODATA};
 use crate::outputs;
 use crate::project::{CircuitOptions, CorridorOptions as CorridorSettings, FragmentOptions};
-use crate::scenario::{remove_gaps, ScenarioInputs};
+use crate::scenario::{load_units_layer, remove_gaps, ScenarioInputs};
 
 fn as_loaded(s: &ScenarioInputs) -> Loaded {
     Loaded {
@@ -56,17 +56,24 @@ pub fn cut_rules(lp: &LoadedProject, f: &FragmentOptions) -> anyhow::Result<CutR
     })
 }
 
-/// `meff.csv` and `patches.gpkg`. Fence openings that break cuts are taken out of the lines.
-pub fn fragment_stage(lp: &LoadedProject, f: &FragmentOptions, s: &ScenarioInputs, dir: &Path) -> anyhow::Result<()> {
-    let rules = cut_rules(lp, f)?;
-    let units: Vec<Range> = match f.units.get_ref().as_str() {
+/// The reporting units of m_eff: the ranges, a square grid over the study extent, or the
+/// polygons of `units_layer`.
+pub fn fragment_units(lp: &LoadedProject, f: &FragmentOptions, s: &ScenarioInputs) -> anyhow::Result<Vec<Range>> {
+    Ok(match f.units.get_ref().as_str() {
         "grid" => {
             let km = f.grid_km.unwrap_or(0.0);
             let [x0, y0, x1, y1] = study_extent(lp, s)?;
             square_grid([x0, y0, x1, y1], km * 1000.0)
         }
+        "layer" => load_units_layer(lp, f.units_layer.as_ref().context("units = \"layer\" needs units_layer")?)?,
         _ => s.ranges.clone(),
-    };
+    })
+}
+
+/// `meff.csv` and `patches.gpkg`. Fence openings that break cuts are taken out of the lines.
+pub fn fragment_stage(lp: &LoadedProject, f: &FragmentOptions, s: &ScenarioInputs, dir: &Path) -> anyhow::Result<()> {
+    let rules = cut_rules(lp, f)?;
+    let units = fragment_units(lp, f, s)?;
     if units.is_empty() {
         bail!("no reporting units");
     }

@@ -354,7 +354,17 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
             "ranges" => {}
             "grid" if f.grid_km.is_some_and(|k| k > 0.0) => {}
             "grid" => c.at(Some(f.units.span()), "analyses.fragment: units = \"grid\" needs grid_km > 0"),
-            other => c.at(Some(f.units.span()), format!("analyses.fragment.units '{other}': use \"ranges\" or \"grid\"")),
+            "layer" => match &f.units_layer {
+                Some(u) => check_layer(c, u.path.span(), u.path.get_ref(), &u.layer, "analyses.fragment.units_layer:"),
+                None => c.at(
+                    Some(f.units.span()),
+                    "analyses.fragment: units = \"layer\" needs units_layer = { path = \"units.gpkg\", id_field = \"NAME\" }",
+                ),
+            },
+            other => c.at(Some(f.units.span()), format!("analyses.fragment.units '{other}': use \"ranges\", \"grid\" or \"layer\"")),
+        }
+        if let (Some(u), false) = (&f.units_layer, f.units.get_ref() == "layer") {
+            c.at(Some(u.path.span()), "analyses.fragment.units_layer is given but units is not \"layer\"; set units = \"layer\" or drop it");
         }
         if !matches!(f.procedure.get_ref().as_str(), "cbc" | "cut") {
             c.at(Some(f.procedure.span()), format!("analyses.fragment.procedure '{}': use \"cbc\" or \"cut\"", f.procedure.get_ref()));

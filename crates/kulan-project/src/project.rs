@@ -111,10 +111,12 @@ pub struct IntersectOptions {}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct FragmentOptions {
-    /// Reporting units: `ranges` (the range layers) or a square grid `grid_km`.
+    /// Reporting units: `ranges` (the range layers), a square grid `grid_km`, or `layer`: the
+    /// polygons of `units_layer` (countries, provinces, management areas).
     #[serde(default = "default_units")]
     pub units: Spanned<String>,
     pub grid_km: Option<f64>,
+    pub units_layer: Option<UnitsLayer>,
     /// `default`, `all`, or a rules TOML (see `kulan_fragment::rules`).
     #[serde(default = "default_cuts")]
     pub cuts: Spanned<String>,
@@ -123,6 +125,15 @@ pub struct FragmentOptions {
     pub procedure: Spanned<String>,
     #[serde(default)]
     pub min_patch_area_m2: f64,
+}
+
+/// A polygon layer of reporting units, e.g. `{ path = "countries.gpkg", id_field = "NAME" }`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct UnitsLayer {
+    pub path: Spanned<PathBuf>,
+    pub layer: Option<String>,
+    /// The field naming each unit (default: `id` when present, else the feature id).
+    pub id_field: Option<String>,
 }
 
 fn default_units() -> Spanned<String> {
@@ -233,7 +244,8 @@ pub(crate) fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
         ["tracks"] => &["path", "layer", "buffer_m", "interval_h"],
         ["analyses"] => &["intersect", "fragment", "resistance", "corridors", "circuit", "crossings"],
         ["analyses", "intersect"] | ["analyses", "crossings"] => &[],
-        ["analyses", "fragment"] => &["units", "grid_km", "cuts", "procedure", "min_patch_area_m2"],
+        ["analyses", "fragment"] => &["units", "grid_km", "units_layer", "cuts", "procedure", "min_patch_area_m2"],
+        ["analyses", "fragment", "units_layer"] => &["path", "layer", "id_field"],
         ["analyses", "resistance"] => &["encounter_cost_m"],
         ["analyses", "corridors"] => &["truncate", "neighbours"],
         ["analyses", "circuit"] => &["neighbours", "scheme"],

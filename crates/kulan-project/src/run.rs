@@ -170,6 +170,11 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         Some(f) if !matches!(f.cuts.get_ref().as_str(), "default" | "all") => hash_of(&lp.resolve(Path::new(f.cuts.get_ref())))?,
         _ => String::new(),
     };
+    // The units layer's bytes go in the fragment key beside the rules file's.
+    let cuts_hash = match lp.project.analyses.fragment.as_ref().and_then(|f| f.units_layer.as_ref()) {
+        Some(u) => format!("{cuts_hash};units={}", hash_of(&lp.resolve(u.path.get_ref()))?),
+        None => cuts_hash,
+    };
 
     let previous = previous_outputs(out);
     let records = &mut outcome.records;
@@ -274,7 +279,7 @@ fn stage_key(
             .with("study", &study)
             .with("layers", &layers)
             .with("changes", &changes)
-            .with("options", format!("{:?}", a.fragment.as_ref().map(|f| (f.units.get_ref(), f.grid_km, f.cuts.get_ref(), f.procedure.get_ref(), f.min_patch_area_m2))))
+            .with("options", format!("{:?}", a.fragment.as_ref().map(|f| (f.units.get_ref(), f.grid_km, f.units_layer.as_ref().map(|u| (u.path.get_ref(), &u.layer, &u.id_field)), f.cuts.get_ref(), f.procedure.get_ref(), f.min_patch_area_m2))))
             .with("cuts", cuts_hash),
         "resistance" => base
             .with("inputs", scenario_hash)
