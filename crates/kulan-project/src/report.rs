@@ -242,6 +242,33 @@ fn cell(v: f64) -> String {
     }
 }
 
+/// BaBA encounter events by class, one row per scenario (from each `crossings/events.csv`).
+fn crossings_table(page: &mut Page, rows: &[Comparison], p: &crate::Project) {
+    if p.analyses.crossings.is_none() {
+        return;
+    }
+    let mut subjects: Vec<String> = kulan_crossings::EventClass::ALL.iter().map(|c| c.as_str().to_string()).collect();
+    subjects.push("all encounters".into());
+    let table: Vec<Vec<String>> = p
+        .scenarios
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.name.get_ref().clone()];
+            for subject in &subjects {
+                let v = rows
+                    .iter()
+                    .find(|r| r.metric.scenario == *s.name.get_ref() && r.metric.metric == "baba_events" && r.metric.subject == *subject);
+                row.push(v.map_or_else(|| "-".into(), |r| format!("{:.0}", r.metric.value)));
+            }
+            row
+        })
+        .collect();
+    page.subheading("Barrier-crossing behaviour from the GPS tracks (BaBA, Xu et al. 2021)");
+    let mut header = vec!["scenario"];
+    header.extend(subjects.iter().map(String::as_str));
+    page.table(&header, &table);
+}
+
 fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &RunOutcome) -> anyhow::Result<String> {
     let p = &lp.project;
     let mut page = Page::new(&p.study.name);
@@ -274,9 +301,11 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
         .iter()
         .filter(|r| r.metric.scenario != *baseline)
         .filter(|r| r.metric.metric != "barrier_km_in_range" || r.metric.subject == "all ranges")
+        .filter(|r| r.metric.metric != "baba_events")
         .map(|r| comparison_row(r))
         .collect();
     page.table(&["scenario", "species", "measure", "between / in", "unit", "baseline", "scenario value", "change", "change %"], &headline);
+    crossings_table(&mut page, rows, p);
 
     // Maps.
     let model = project_model(lp)?;
@@ -373,6 +402,7 @@ fn findings(rows: &[Comparison], scenario: &str) -> Vec<String> {
             "barrier_km_in_range" if m.subject == "all ranges" => "barrier length inside the ranges".to_string(),
             "barrier_km_in_range" => continue,
             "meff_km2" => format!("effective mesh size of unit {}", m.subject),
+            "baba_events" => format!("BaBA {} events", m.subject),
             "effective_resistance" => format!("effective resistance between cores {}", m.subject.replace('-', " and ")),
             "corridor_cost" => format!("least-cost corridor cost between cores {}", m.subject.replace('-', " and ")),
             other => other.to_string(),

@@ -83,8 +83,8 @@ pub fn plan(lp: &LoadedProject) -> Vec<Stage> {
             if let Some(sp) = species {
                 folder.push(sp);
             }
-            if analysis == "corridors" {
-                folder.push("corridors");
+            if analysis == "corridors" || analysis == "crossings" {
+                folder.push(analysis);
             }
             stages.push(Stage { analysis, scenario: name.clone(), species: species.cloned(), folder });
         };
@@ -93,6 +93,9 @@ pub fn plan(lp: &LoadedProject) -> Vec<Stage> {
         }
         if a.fragment.is_some() {
             push("fragment", None);
+        }
+        if a.crossings.is_some() {
+            push("crossings", None);
         }
         for sp in p.species.names.get_ref() {
             if a.resistance.is_some() {
@@ -176,13 +179,18 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         None => cuts_hash,
     };
 
+    let tracks_hash = match (&lp.project.tracks, &lp.project.analyses.crossings) {
+        (Some(t), Some(_)) => hash_of(&lp.resolve(t.path.get_ref()))?,
+        _ => String::new(),
+    };
+
     let previous = previous_outputs(out);
     let records = &mut outcome.records;
     let mut loaded: Option<(String, ScenarioInputs)> = None;
     for stage in &stages {
         let si = lp.project.scenarios.iter().position(|s| s.name.get_ref() == &stage.scenario).expect("planned");
         let scenario = &lp.project.scenarios[si];
-        let key = stage_key(lp, stage, scenario, &scenario_hash[si], &cores_hash, &cuts_hash, records);
+        let key = stage_key(lp, stage, scenario, &scenario_hash[si], &cores_hash, &cuts_hash, &tracks_hash, records);
         progress.started(stage);
         let t = Instant::now();
         let (entry, reused) = match cache.finished(&key).filter(|_| !options.force) {
@@ -241,6 +249,7 @@ fn stage_key(
     scenario_hash: &str,
     cores_hash: &str,
     cuts_hash: &str,
+    tracks_hash: &str,
     done: &[StageRecord],
 ) -> String {
     let p = &lp.project;
@@ -281,6 +290,14 @@ fn stage_key(
             .with("changes", &changes)
             .with("options", format!("{:?}", a.fragment.as_ref().map(|f| (f.units.get_ref(), f.grid_km, f.units_layer.as_ref().map(|u| (u.path.get_ref(), &u.layer, &u.id_field)), f.cuts.get_ref(), f.procedure.get_ref(), f.min_patch_area_m2))))
             .with("cuts", cuts_hash),
+        "crossings" => base
+            .with("inputs", scenario_hash)
+            .with("study", &study)
+            .with("layers", &layers)
+            .with("changes", &changes)
+            .with("tracks", tracks_hash)
+            .with("tracks_spec", format!("{:?}", p.tracks))
+            .with("options", format!("{:?}", a.crossings)),
         "resistance" => base
             .with("inputs", scenario_hash)
             .with("study", &study)
@@ -313,7 +330,7 @@ fn run_stage(
     out: &Path,
 ) -> anyhow::Result<PathBuf> {
     let a = &lp.project.analyses;
-    let needs_inputs = matches!(stage.analysis, "intersect" | "fragment" | "resistance");
+    let needs_inputs = matches!(stage.analysis, "intersect" | "fragment" | "resistance" | "crossings");
     if needs_inputs && loaded.as_ref().map_or(true, |(n, _)| n != &stage.scenario) {
         *loaded = Some((stage.scenario.clone(), load_scenario(lp, scenario)?));
     }
@@ -336,6 +353,7 @@ fn run_stage(
                 inputs.expect("loaded"),
                 dir,
             ),
+            "crossings" => analyses::crossings_stage(lp, a.crossings.as_ref().expect("planned"), inputs.expect("loaded"), dir),
             "corridors" => analyses::corridors_stage(lp, a.corridors.as_ref().expect("planned"), &resistance_tif()?, dir),
             "circuit" => analyses::circuit_stage(lp, a.circuit.as_ref().expect("planned"), &resistance_tif()?, dir),
             other => anyhow::bail!("unknown analysis {other}"),

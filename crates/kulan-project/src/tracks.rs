@@ -48,6 +48,24 @@ impl TrackSource {
     }
 }
 
+/// The tracks of a project file.
+pub fn track_source(lp: &crate::LoadedProject, t: &crate::project::Tracks) -> TrackSource {
+    let mut s = TrackSource::movebank(LayerRef { path: lp.resolve(t.path.get_ref()), layer: t.layer.clone() });
+    let set = |dst: &mut String, v: &Option<String>| {
+        if let Some(v) = v {
+            dst.clone_from(v);
+        }
+    };
+    set(&mut s.id_col, &t.id_field);
+    set(&mut s.time_col, &t.time_field);
+    set(&mut s.x_col, &t.x_field);
+    set(&mut s.y_col, &t.y_field);
+    s.tracks_crs = t.crs.as_ref().map(|c| c.get_ref().clone());
+    s.analysis_crs = Some(lp.project.study.crs.get_ref().clone());
+    s.assume_crs = lp.project.study.assume_crs.as_ref().map(|c| c.get_ref().clone());
+    s
+}
+
 /// Fixes as read: animal names, (animal, fix) rows in input order, their CRS, notes on skipped rows.
 #[derive(Debug, Clone)]
 pub struct TrackRows {
@@ -98,7 +116,8 @@ pub fn prepare_rows(
     Ok(PreparedTracks { tracks, report, notes })
 }
 
-fn is_csv(path: &Path) -> bool {
+/// CSV files are read as tracks tables (not through OGR).
+pub fn is_csv(path: &Path) -> bool {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     matches!(ext.as_str(), "csv" | "tsv" | "txt")
 }
