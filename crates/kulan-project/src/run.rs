@@ -15,7 +15,7 @@ use crate::scenario::{load_scenario, scenario_files, ScenarioInputs};
 /// One unit of work: an analysis of one scenario (and species).
 #[derive(Debug, Clone)]
 pub struct Stage {
-    /// `intersect`, `fragment`, `resistance`, `corridors` or `circuit`.
+    /// `intersect`, `fragment`, `crossings`, `resistance`, `corridors` or `circuit`.
     pub analysis: &'static str,
     pub scenario: String,
     pub species: Option<String>,
