@@ -242,6 +242,7 @@ fn previous_outputs(out: &Path) -> Vec<(String, PathBuf)> {
     v
 }
 
+#[allow(clippy::too_many_arguments)]
 fn stage_key(
     lp: &LoadedProject,
     stage: &Stage,
