@@ -401,3 +401,190 @@ fn layers_without_crs_or_features_are_reported_by_the_check() {
     let crs_line = text.lines().position(|l| l.starts_with("crs = ")).unwrap() + 1;
     assert!(err.contains(&format!("{name}:{crs_line}: study.crs")) && err.contains("not a projected CRS"), "{err}");
 }
+
+/// `units = "layer"`: m_eff per polygon of a reporting-unit layer (here two "countries" in WGS 84,
+/// read into the study CRS). The range layer given as units reproduces `units = "ranges"` exactly;
+/// the check names a missing table or file with its line.
+#[test]
+fn fragment_reports_per_polygon_of_a_units_layer() {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("data/ustyurt"), d.path());
+    let box_ = |name: &str, x0: f64, x1: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"NAME":"{name}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x0},42],[{x1},42],[{x1},47],[{x0},47],[{x0},42]]]}}}}"#
+        )
+    };
+    std::fs::write(
+        d.path().join("countries.geojson"),
+        format!(r#"{{"type":"FeatureCollection","features":[{},{}]}}"#, box_("West", 54.5, 57.0), box_("East", 57.0, 59.5)),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(d.path().join("project.toml")).unwrap();
+    let analyses = "[analyses.intersect]\n\n[analyses.fragment]\n\n[analyses.resistance]\n\n[analyses.corridors]\n\n[analyses.circuit]\n";
+    assert!(text.contains(analyses));
+    let project = d.path().join("project.toml");
+    let with = |fragment: &str| {
+        std::fs::write(&project, text.replace(analyses, &format!("[analyses.fragment]\n{fragment}\n"))).unwrap();
+    };
+    with("");
+    let by_range = d.path().join("by-range");
+    run_ok(&project, &by_range, &["--quiet"]);
+    with("units = \"layer\"\nunits_layer = { path = \"ranges.geojson\", id_field = \"id\" }");
+    let by_layer = d.path().join("by-layer");
+    run_ok(&project, &by_layer, &["--quiet"]);
+    for s in ["baseline", "lowered-strands"] {
+        let a = std::fs::read_to_string(by_range.join(s).join("meff.csv")).unwrap();
+        assert_eq!(a, std::fs::read_to_string(by_layer.join(s).join("meff.csv")).unwrap());
+    }
+    with("units = \"layer\"\nunits_layer = { path = \"countries.geojson\", id_field = \"NAME\" }");
+    let by_country = d.path().join("by-country");
+    run_ok(&project, &by_country, &["--quiet"]);
+    let c = comparison(&by_country);
+    let (_, west) = get(&c, "baseline", "", "meff_km2", "West");
+    let (_, east) = get(&c, "baseline", "", "meff_km2", "East");
+    // Each box is 2.5° × 5° (about 198 km × 555 km, 110,000 km²). The fence does not close, so
+    // the complete (CBC) patch spans both boxes: m_eff is at most their joint area.
+    for m in [west, east] {
+        assert!(m > 1000.0 && m < 225_000.0, "m_eff {west} {east}");
+    }
+    // A changed units layer redoes the fragment stage.
+    let again = std::fs::read_to_string(d.path().join("countries.geojson")).unwrap().replace("59.5", "59.0");
+    std::fs::write(d.path().join("countries.geojson"), again).unwrap();
+    run_ok(&project, &by_country, &["--quiet"]);
+    let redone = manifest(&by_country)["stages"].as_array().unwrap().iter().filter(|s| s["reused"] == false).count();
+    assert_eq!(redone, 2, "{}", manifest(&by_country));
+    // The check: units = "layer" without its table, a missing file, a table without units = "layer".
+    let name = project.display().to_string();
+    for (fragment, needle) in [
+        ("units = \"layer\"", "needs units_layer"),
+        ("units = \"layer\"\nunits_layer = { path = \"nowhere.gpkg\" }", "nowhere.gpkg: no such file"),
+        ("units_layer = { path = \"countries.geojson\" }", "units is not \"layer\""),
+    ] {
+        with(fragment);
+        let written = std::fs::read_to_string(&project).unwrap();
+        let line = written.lines().position(|l| l == fragment.lines().last().unwrap()).unwrap() + 1;
+        let o = kulan(&["run", project.to_str().unwrap(), "--check"]);
+        assert!(!o.status.success(), "{fragment}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.lines().any(|l| l.contains(&format!("{name}:{line}:")) && l.contains(needle)), "{fragment}\n{err}");
+    }
+}
+
+/// `[analyses.crossings]`: BaBA per scenario on tracks written here (UTM 48N). One animal walks
+/// back and forth across a fence (Quick_Cross), one comes up to it and turns back (Bounce). With
+/// the fence opened where the first one crosses, its crossings are no encounters any more.
+#[test]
+fn crossings_stage_classifies_tracks_per_scenario() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let crs = r#""crs":{"type":"name","properties":{"name":"EPSG:32648"}}"#;
+    let (x0, y0) = (500_000.0, 5_000_000.0);
+    let collection = |features: &str| format!(r#"{{"type":"FeatureCollection",{crs},"features":[{features}]}}"#);
+    std::fs::write(
+        dir.join("fence.geojson"),
+        collection(&format!(
+            r#"{{"type":"Feature","properties":{{"id":1,"kind":"fence","height_m":1.5,"bottom_wire_cm":10,"barbed":true}},"geometry":{{"type":"LineString","coordinates":[[{x0},{}],[{x0},{}]]}}}}"#,
+            y0 - 40_000.0,
+            y0 + 40_000.0
+        )),
+    )
+    .unwrap();
+    let (a, b) = (x0 - 50_000.0, x0 + 50_000.0);
+    std::fs::write(
+        dir.join("range.geojson"),
+        collection(&format!(
+            r#"{{"type":"Feature","properties":{{"id":1,"species":"khulan"}},"geometry":{{"type":"Polygon","coordinates":[[[{a},{}],[{b},{}],[{b},{}],[{a},{}],[{a},{}]]]}}}}"#,
+            y0 - 50_000.0,
+            y0 - 50_000.0,
+            y0 + 50_000.0,
+            y0 + 50_000.0,
+            y0 - 50_000.0
+        )),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("opening.geojson"),
+        collection(&format!(r#"{{"type":"Feature","properties":{{"id":1,"type":"fence_gap","width_m":6000}},"geometry":{{"type":"Point","coordinates":[{x0},{y0}]}}}}"#)),
+    )
+    .unwrap();
+    // Fixes every 2 h for 20 days; 2 km steps, never a fix on the line itself.
+    let mut csv = String::from("animal,t,x,y\n");
+    for i in 0..240i64 {
+        let t = 1_700_000_000 + i * 7200;
+        // "crosser": back and forth between 19.5 km west and 20.5 km east of the fence at y0.
+        let k = i % 40;
+        let off = if k < 20 { -19_500.0 + 2000.0 * k as f64 } else { 20_500.0 - 2000.0 * (k - 20) as f64 };
+        csv.push_str(&format!("crosser,{t},{},{y0}\n", x0 + off));
+        // "bouncer": 25 km north, from 28.5 km west up to 500 m short of the fence and back.
+        let k = i % 30;
+        let off = if k < 15 { -28_500.0 + 2000.0 * k as f64 } else { -2_500.0 - 2000.0 * (k - 15) as f64 };
+        csv.push_str(&format!("bouncer,{t},{},{}\n", x0 + off, y0 + 25_000.0));
+    }
+    std::fs::write(dir.join("fixes.csv"), csv).unwrap();
+    let project = dir.join("project.toml");
+    let text = r#"[study]
+name = "fence and tracks"
+crs = "EPSG:32648"
+cell_m = 1000
+
+[barriers.fence]
+path = "fence.geojson"
+
+[[ranges]]
+path = "range.geojson"
+
+[species]
+names = ["khulan"]
+
+[tracks]
+path = "fixes.csv"
+id_field = "animal"
+time_field = "t"
+x_field = "x"
+y_field = "y"
+crs = "EPSG:32648"
+
+[analyses.crossings]
+buffer_m = 1000
+
+[[scenarios]]
+name = "baseline"
+
+[[scenarios]]
+name = "opened"
+crossings = [{ path = "opening.geojson", break_cuts = true }]
+"#;
+    std::fs::write(&project, text).unwrap();
+    let out = dir.join("out");
+    run_ok(&project, &out, &["--quiet"]);
+    for s in ["baseline", "opened"] {
+        for f in ["events.csv", "events.gpkg", "barriers.csv", "barriers.gpkg", "classes.csv"] {
+            assert!(out.join(s).join("crossings").join(f).is_file(), "missing {s}/crossings/{f}");
+        }
+    }
+    let c = comparison(&out);
+    let (base_cross, open_cross) = get(&c, "opened", "", "baba_events", "Quick_Cross");
+    let (base_bounce, open_bounce) = get(&c, "opened", "", "baba_events", "Bounce");
+    // The crosser crosses 12 times in 240 fixes (twice per 40); the bouncer turns back 8 times.
+    assert!(base_cross >= 10.0 && open_cross == 0.0, "Quick_Cross {base_cross} -> {open_cross}");
+    assert!(base_bounce >= 6.0 && open_bounce == base_bounce, "Bounce {base_bounce} -> {open_bounce}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Barrier-crossing behaviour") && html.contains("Quick_Cross"));
+    // Cached: a second run reuses both crossing stages; changed tracks redo them.
+    run_ok(&project, &out, &["--quiet"]);
+    assert_eq!(manifest(&out)["stages_reused"], 2);
+    let fixes = std::fs::read_to_string(dir.join("fixes.csv")).unwrap();
+    std::fs::write(dir.join("fixes.csv"), fixes.replacen("crosser,", "crosser2,", 1)).unwrap();
+    run_ok(&project, &out, &["--quiet"]);
+    assert_eq!(manifest(&out)["stages_reused"], 0);
+    // The check: a missing column and a bad buffer, each with its line.
+    let bad = text.replace("time_field = \"t\"", "time_field = \"when\"").replace("buffer_m = 1000", "buffer_m = -5");
+    std::fs::write(&project, &bad).unwrap();
+    let o = kulan(&["run", project.to_str().unwrap(), "--check"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let name = project.display().to_string();
+    let line = |needle: &str| bad.lines().position(|l| l == needle).unwrap() + 1;
+    assert!(err.lines().any(|l| l.contains(&format!("{name}:{}:", line("path = \"fixes.csv\""))) && l.contains("no column 'when'")), "{err}");
+    assert!(err.lines().any(|l| l.contains(&format!("{name}:{}:", line("buffer_m = -5"))) && l.contains("buffer_m")), "{err}");
+}

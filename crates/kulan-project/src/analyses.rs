@@ -17,8 +17,10 @@ use kulan_permeability::{build_resistance, Lattice, Model, ResistanceInput};
 use crate::check::LoadedProject;
 use crate::grid::{read_id_layer_noting, to_f32, NODATA};
 use crate::outputs;
-use crate::project::{CircuitOptions, CorridorOptions as CorridorSettings, FragmentOptions};
-use crate::scenario::{remove_gaps, ScenarioInputs};
+use crate::project::{CircuitOptions, CorridorOptions as CorridorSettings, CrossingsOptions as CrossingsSettings, FragmentOptions};
+use crate::tracks::{barrier_classes, prepare_tracks, track_source};
+use kulan_crossings::{analyse, BabaParams};
+use crate::scenario::{load_units_layer, remove_gaps, ScenarioInputs};
 
 fn as_loaded(s: &ScenarioInputs) -> Loaded {
     Loaded {
@@ -56,17 +58,69 @@ pub fn cut_rules(lp: &LoadedProject, f: &FragmentOptions) -> anyhow::Result<CutR
     })
 }
 
-/// `meff.csv` and `patches.gpkg`. Fence openings that break cuts are taken out of the lines.
-pub fn fragment_stage(lp: &LoadedProject, f: &FragmentOptions, s: &ScenarioInputs, dir: &Path) -> anyhow::Result<()> {
-    let rules = cut_rules(lp, f)?;
-    let units: Vec<Range> = match f.units.get_ref().as_str() {
+/// The reporting units of m_eff: the ranges, a square grid over the study extent, or the
+/// polygons of `units_layer`.
+pub fn fragment_units(lp: &LoadedProject, f: &FragmentOptions, s: &ScenarioInputs) -> anyhow::Result<Vec<Range>> {
+    Ok(match f.units.get_ref().as_str() {
         "grid" => {
             let km = f.grid_km.unwrap_or(0.0);
             let [x0, y0, x1, y1] = study_extent(lp, s)?;
             square_grid([x0, y0, x1, y1], km * 1000.0)
         }
+        "layer" => load_units_layer(lp, f.units_layer.as_ref().context("units = \"layer\" needs units_layer")?)?,
         _ => s.ranges.clone(),
+    })
+}
+
+/// The barrier lines of a scenario with the fence openings that break cuts taken out.
+fn opened_barriers(lp: &LoadedProject, s: &ScenarioInputs) -> Vec<kulan_core::Barrier> {
+    let snap = lp.project.study.cell_m;
+    s.barriers
+        .iter()
+        .map(|b| {
+            let mut b = b.clone();
+            if !s.gaps.is_empty() {
+                b.geometry = remove_gaps(&b.geometry, &s.gaps, snap);
+            }
+            b
+        })
+        .filter(|b| !b.geometry.0.is_empty())
+        .collect()
+}
+
+/// `kulan crossings`'s files in `crossings/`: BaBA on the project's tracks against the scenario's
+/// barriers, fence openings taken out of the lines; classes are barrier kinds.
+pub fn crossings_stage(lp: &LoadedProject, x: &CrossingsSettings, s: &ScenarioInputs, dir: &Path) -> anyhow::Result<()> {
+    let t = lp.project.tracks.as_ref().context("analyses.crossings needs a [tracks] table")?;
+    let barriers = opened_barriers(lp, s);
+    if barriers.is_empty() {
+        bail!("scenario {}: no barrier line is left for the crossing analysis", s.name);
+    }
+    let source = track_source(lp, t);
+    let max_speed = (x.max_speed_ms > 0.0).then_some(x.max_speed_ms);
+    let prepared = prepare_tracks(&source, &s.crs, &barriers, *x.buffer_m.get_ref(), max_speed)?;
+    let (classes, feature_class, _) = barrier_classes(None, None, &barriers)?;
+    let params = BabaParams {
+        d: *x.buffer_m.get_ref(),
+        interval: x.interval_h,
+        b_time: x.b_time_h,
+        p_time: x.p_time_h,
+        w: x.w_h,
+        tolerance: x.tolerance_h,
+        max_cross: x.max_cross,
+        sd_multiplier: x.sd_multiplier,
+        exclude_buffer: false,
+        round_fixes: false,
+        group_by_interval: false,
     };
+    let analysis = analyse(&prepared.tracks, &barriers, &params, x.min_total_enc, &classes, &feature_class)?;
+    outputs::crossings::write_all(dir, &analysis, &prepared.tracks, &barriers, &classes, &feature_class, &s.crs.wkt)
+}
+
+/// `meff.csv` and `patches.gpkg`. Fence openings that break cuts are taken out of the lines.
+pub fn fragment_stage(lp: &LoadedProject, f: &FragmentOptions, s: &ScenarioInputs, dir: &Path) -> anyhow::Result<()> {
+    let rules = cut_rules(lp, f)?;
+    let units = fragment_units(lp, f, s)?;
     if units.is_empty() {
         bail!("no reporting units");
     }

@@ -322,8 +322,28 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
         check_layer(c, cores.path.span(), cores.path.get_ref(), &cores.layer, "cores:");
     }
     if let Some(t) = &p.tracks {
-        if !lp.resolve(t.path.get_ref()).exists() {
-            c.at(Some(t.path.span()), format!("tracks {}: no such file", lp.resolve(t.path.get_ref()).display()));
+        let full = lp.resolve(t.path.get_ref());
+        if crate::tracks::is_csv(&full) && t.layer.is_none() {
+            // A CSV's header is checked against the named columns; OGR would see no CRS in it.
+            match std::fs::read_to_string(&full) {
+                Ok(text) => {
+                    let header: Vec<&str> = text.lines().next().unwrap_or_default().split(',').map(|h| h.trim().trim_matches('"')).collect();
+                    let source = crate::tracks::track_source(lp, t);
+                    for (key, col) in [("id_field", &source.id_col), ("time_field", &source.time_col), ("x_field", &source.x_col), ("y_field", &source.y_col)] {
+                        if !header.contains(&col.as_str()) {
+                            c.at(Some(t.path.span()), format!("tracks {}: no column '{col}' (tracks.{key}); columns: {}", full.display(), header.join(", ")));
+                        }
+                    }
+                }
+                Err(_) => c.at(Some(t.path.span()), format!("tracks {}: no such file (paths are relative to the project file)", full.display())),
+            }
+        } else {
+            check_layer(c, t.path.span(), t.path.get_ref(), &t.layer, "tracks:");
+        }
+        if let Some(crs) = &t.crs {
+            if let Err(e) = kulan_io::Reprojector::new(crs.get_ref(), &kulan_io::AnalysisCrs::equal_area_at(0.0, 0.0), "tracks.crs") {
+                c.at(Some(crs.span()), format!("tracks.crs '{}': {e}", crs.get_ref()));
+            }
         }
     }
     // Species and the model.
@@ -354,7 +374,17 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
             "ranges" => {}
             "grid" if f.grid_km.is_some_and(|k| k > 0.0) => {}
             "grid" => c.at(Some(f.units.span()), "analyses.fragment: units = \"grid\" needs grid_km > 0"),
-            other => c.at(Some(f.units.span()), format!("analyses.fragment.units '{other}': use \"ranges\" or \"grid\"")),
+            "layer" => match &f.units_layer {
+                Some(u) => check_layer(c, u.path.span(), u.path.get_ref(), &u.layer, "analyses.fragment.units_layer:"),
+                None => c.at(
+                    Some(f.units.span()),
+                    "analyses.fragment: units = \"layer\" needs units_layer = { path = \"units.gpkg\", id_field = \"NAME\" }",
+                ),
+            },
+            other => c.at(Some(f.units.span()), format!("analyses.fragment.units '{other}': use \"ranges\", \"grid\" or \"layer\"")),
+        }
+        if let (Some(u), false) = (&f.units_layer, f.units.get_ref() == "layer") {
+            c.at(Some(u.path.span()), "analyses.fragment.units_layer is given but units is not \"layer\"; set units = \"layer\" or drop it");
         }
         if !matches!(f.procedure.get_ref().as_str(), "cbc" | "cut") {
             c.at(Some(f.procedure.span()), format!("analyses.fragment.procedure '{}': use \"cbc\" or \"cut\"", f.procedure.get_ref()));
@@ -390,12 +420,25 @@ fn semantic_checks(c: &mut Collector, lp: &LoadedProject, deep: bool) {
     if (a.corridors.is_some() || a.circuit.is_some()) && p.cores.is_none() {
         c.at(None, "analyses.corridors and analyses.circuit need core areas: add a [cores] table");
     }
-    if a.crossings.is_some() {
-        // The BaBA classification is driven from the CLI only for now.
-        c.at(
-            field_span(text, "[analyses.crossings]"),
-            "analyses.crossings: kulan run does not run the barrier-crossing (BaBA) analysis yet; run `kulan crossings --tracks … --barriers …` on the scenario's layers",
-        );
+    if let Some(x) = &a.crossings {
+        if p.tracks.is_none() {
+            c.at(field_span(text, "[analyses.crossings]"), "analyses.crossings needs GPS fixes: add a [tracks] table with a path");
+        }
+        if !(*x.buffer_m.get_ref() > 0.0 && x.buffer_m.get_ref().is_finite()) {
+            c.at(Some(x.buffer_m.span()), format!("analyses.crossings.buffer_m = {}: give a positive number of metres", x.buffer_m.get_ref()));
+        }
+        let hours = [("b_time_h", x.b_time_h), ("p_time_h", x.p_time_h), ("w_h", x.w_h), ("sd_multiplier", x.sd_multiplier)];
+        for (key, v) in hours.into_iter().chain(x.interval_h.map(|v| ("interval_h", v))) {
+            if !(v > 0.0 && v.is_finite()) {
+                c.at(field_span(text, key).or_else(|| field_span(text, "[analyses.crossings]")), format!("analyses.crossings.{key} = {v}: must be positive"));
+            }
+        }
+        if x.tolerance_h < 0.0 || x.max_speed_ms < 0.0 {
+            c.at(field_span(text, "[analyses.crossings]"), "analyses.crossings: tolerance_h and max_speed_ms cannot be negative");
+        }
+        if x.b_time_h >= x.p_time_h {
+            c.at(field_span(text, "[analyses.crossings]"), "analyses.crossings: b_time_h must be shorter than p_time_h");
+        }
     }
     // Scenarios.
     if p.scenarios.is_empty() {

@@ -97,6 +97,15 @@ pub fn collect_metrics(lp: &LoadedProject, out: &Path) -> anyhow::Result<Vec<Met
                 push("", "meff_km2", r["range_id"].clone(), "km²", num(&r, "meff_km2").unwrap_or(f64::NAN));
             }
         }
+        let events = dir.join("crossings").join("events.csv");
+        if events.exists() {
+            let rows = read_csv(&events)?;
+            for class in kulan_crossings::EventClass::ALL {
+                let n = rows.iter().filter(|r| r["class"] == class.as_str()).count();
+                push("", "baba_events", class.as_str().to_string(), "events", n as f64);
+            }
+            push("", "baba_events", "all encounters".into(), "events", rows.len() as f64);
+        }
         for sp in lp.project.species.names.get_ref() {
             let circuit = dir.join(sp).join("circuit_resistances.csv");
             if circuit.exists() {

@@ -23,6 +23,7 @@ pub mod project;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod tracks;
 
 pub use check::{load_project, LoadedProject, Problem, Problems};
 pub use project::Project;

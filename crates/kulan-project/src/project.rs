@@ -84,15 +84,21 @@ pub struct Cores {
     pub id_field: Option<String>,
 }
 
-/// GPS tracks for the barrier-crossing analysis (BaBA).
+/// GPS fixes for the barrier-crossing analysis (BaBA): a CSV (Movebank column names by default)
+/// or any OGR point layer.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Tracks {
     pub path: Spanned<PathBuf>,
     pub layer: Option<String>,
-    /// Buffer around barriers in metres within which fixes count as encounters.
-    pub buffer_m: f64,
-    /// Fix interval in hours.
-    pub interval_h: Option<f64>,
+    /// The animal id (default: Movebank's `individual-local-identifier`).
+    pub id_field: Option<String>,
+    /// The timestamp: ISO 8601 or epoch seconds (default: `timestamp`).
+    pub time_field: Option<String>,
+    /// CSV only: coordinate columns (default: Movebank's `location-long`, `location-lat`).
+    pub x_field: Option<String>,
+    pub y_field: Option<String>,
+    /// CRS of the coordinates (default: the layer's own; EPSG:4326 for Movebank columns).
+    pub crs: Option<Spanned<String>>,
 }
 
 /// Which analyses run, with their options. A missing table leaves the analysis out.
@@ -111,10 +117,12 @@ pub struct IntersectOptions {}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct FragmentOptions {
-    /// Reporting units: `ranges` (the range layers) or a square grid `grid_km`.
+    /// Reporting units: `ranges` (the range layers), a square grid `grid_km`, or `layer`: the
+    /// polygons of `units_layer` (countries, provinces, management areas).
     #[serde(default = "default_units")]
     pub units: Spanned<String>,
     pub grid_km: Option<f64>,
+    pub units_layer: Option<UnitsLayer>,
     /// `default`, `all`, or a rules TOML (see `kulan_fragment::rules`).
     #[serde(default = "default_cuts")]
     pub cuts: Spanned<String>,
@@ -123,6 +131,15 @@ pub struct FragmentOptions {
     pub procedure: Spanned<String>,
     #[serde(default)]
     pub min_patch_area_m2: f64,
+}
+
+/// A polygon layer of reporting units, e.g. `{ path = "countries.gpkg", id_field = "NAME" }`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct UnitsLayer {
+    pub path: Spanned<PathBuf>,
+    pub layer: Option<String>,
+    /// The field naming each unit (default: `id` when present, else the feature id).
+    pub id_field: Option<String>,
 }
 
 fn default_units() -> Spanned<String> {
@@ -166,8 +183,52 @@ fn default_scheme() -> Spanned<String> {
     Spanned::new(0..0, "avg-cond".into())
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct CrossingsOptions {}
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CrossingsOptions {
+    /// BaBA's d: a fix within this many metres of a barrier is an encounter.
+    pub buffer_m: Spanned<f64>,
+    /// Longest short encounter (Bounce / Quick_Cross), hours.
+    #[serde(default = "default_b_time")]
+    pub b_time_h: f64,
+    /// Encounters longer than this are Trapped, hours.
+    #[serde(default = "default_p_time")]
+    pub p_time_h: f64,
+    /// Window around an event for the animal's usual straightness, hours.
+    #[serde(default = "default_w")]
+    pub w_h: f64,
+    /// Gaps inside an encounter up to this many hours are bridged.
+    #[serde(default)]
+    pub tolerance_h: f64,
+    /// Crossings allowed in a Back_n_forth or Trace event.
+    #[serde(default)]
+    pub max_cross: usize,
+    #[serde(default = "default_sd")]
+    pub sd_multiplier: f64,
+    /// Fix interval in hours (default: the most frequent one).
+    pub interval_h: Option<f64>,
+    /// BaRanking: features with fewer encounters get no index.
+    #[serde(default)]
+    pub min_total_enc: usize,
+    /// Steps faster than this are reported as impossible; 0 turns the check off.
+    #[serde(default = "default_max_speed")]
+    pub max_speed_ms: f64,
+}
+
+fn default_b_time() -> f64 {
+    4.0
+}
+fn default_p_time() -> f64 {
+    36.0
+}
+fn default_w() -> f64 {
+    168.0
+}
+fn default_sd() -> f64 {
+    1.0
+}
+fn default_max_speed() -> f64 {
+    30.0
+}
 
 /// A named variant of the study. The first scenario is the baseline the others are compared with.
 #[derive(Debug, Clone, Deserialize)]
@@ -230,10 +291,15 @@ pub(crate) fn known_keys(path: &[&str]) -> Option<&'static [&'static str]> {
         ["ranges"] => &["path", "layer", "id_field", "species_field", "season_field"],
         ["species"] => &["names", "model"],
         ["cores"] => &["path", "layer", "id_field"],
-        ["tracks"] => &["path", "layer", "buffer_m", "interval_h"],
+        ["tracks"] => &["path", "layer", "id_field", "time_field", "x_field", "y_field", "crs"],
         ["analyses"] => &["intersect", "fragment", "resistance", "corridors", "circuit", "crossings"],
-        ["analyses", "intersect"] | ["analyses", "crossings"] => &[],
-        ["analyses", "fragment"] => &["units", "grid_km", "cuts", "procedure", "min_patch_area_m2"],
+        ["analyses", "intersect"] => &[],
+        ["analyses", "crossings"] => &[
+            "buffer_m", "b_time_h", "p_time_h", "w_h", "tolerance_h", "max_cross", "sd_multiplier", "interval_h",
+            "min_total_enc", "max_speed_ms",
+        ],
+        ["analyses", "fragment"] => &["units", "grid_km", "units_layer", "cuts", "procedure", "min_patch_area_m2"],
+        ["analyses", "fragment", "units_layer"] => &["path", "layer", "id_field"],
         ["analyses", "resistance"] => &["encounter_cost_m"],
         ["analyses", "corridors"] => &["truncate", "neighbours"],
         ["analyses", "circuit"] => &["neighbours", "scheme"],

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use geo::{Centroid, MultiLineString, MultiPolygon};
-use kulan_core::{BarrierKind, BarrierStatus};
+use kulan_core::{BarrierKind, BarrierStatus, Range};
 use kulan_io::vector::{read_layer, LayerRef};
 use kulan_io::Reprojector;
 use kulan_report::{Map, Page, Ramp, Rgba};
 
-use crate::analyses::{project_model, study_extent};
+use crate::analyses::{fragment_units, project_model, study_extent};
 use crate::check::LoadedProject;
 use crate::compare::{collect_metrics, compare, read_csv, write_comparison_csv, Comparison};
 use crate::manifest::{manifest, write_manifest};
@@ -98,8 +98,8 @@ fn short(s: &str) -> String {
     }
 }
 
-/// m_eff per unit (ranges), coloured from 0 to the largest unit area.
-fn meff_map(s: &ScenarioInputs, dir: &Path, extent: [f64; 4]) -> anyhow::Result<Option<Vec<u8>>> {
+/// m_eff per reporting unit, coloured from 0 to the largest unit area.
+fn meff_map(s: &ScenarioInputs, units: &[Range], dir: &Path, extent: [f64; 4]) -> anyhow::Result<Option<Vec<u8>>> {
     let path = dir.join("meff.csv");
     if !path.exists() {
         return Ok(None);
@@ -116,9 +116,8 @@ fn meff_map(s: &ScenarioInputs, dir: &Path, extent: [f64; 4]) -> anyhow::Result<
     // to whichever is larger.
     let max = by_id.values().map(|v| v.0.max(v.1)).filter(|v| v.is_finite()).fold(0.0, f64::max).max(1e-9);
     let mut map = Map::new(&format!("Effective mesh size per unit — {}", s.title), extent, MAP_WIDTH);
-    let polys = range_polys(s);
-    let fills: Vec<Rgba> = s
-        .ranges
+    let polys: Vec<&MultiPolygon<f64>> = units.iter().map(|u| &u.geometry).collect();
+    let fills: Vec<Rgba> = units
         .iter()
         .map(|r| by_id.get(&r.id.to_string()).map_or(Rgba(200, 200, 200, 160), |v| {
             let c = Ramp::RedGreen.at(v.0 / max);
@@ -126,7 +125,7 @@ fn meff_map(s: &ScenarioInputs, dir: &Path, extent: [f64; 4]) -> anyhow::Result<
         }))
         .collect();
     map.polygons_each(&polys, &fills, Rgba(40, 40, 40, 255), 1.0);
-    for r in &s.ranges {
+    for r in units {
         if let (Some(c), Some(v)) = (r.geometry.centroid(), by_id.get(&r.id.to_string())) {
             map.label(c.x(), c.y(), &format!("{}: {:.0} km²", r.id, v.0));
         }
@@ -243,6 +242,33 @@ fn cell(v: f64) -> String {
     }
 }
 
+/// BaBA encounter events by class, one row per scenario (from each `crossings/events.csv`).
+fn crossings_table(page: &mut Page, rows: &[Comparison], p: &crate::Project) {
+    if p.analyses.crossings.is_none() {
+        return;
+    }
+    let mut subjects: Vec<String> = kulan_crossings::EventClass::ALL.iter().map(|c| c.as_str().to_string()).collect();
+    subjects.push("all encounters".into());
+    let table: Vec<Vec<String>> = p
+        .scenarios
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.name.get_ref().clone()];
+            for subject in &subjects {
+                let v = rows
+                    .iter()
+                    .find(|r| r.metric.scenario == *s.name.get_ref() && r.metric.metric == "baba_events" && r.metric.subject == *subject);
+                row.push(v.map_or_else(|| "-".into(), |r| format!("{:.0}", r.metric.value)));
+            }
+            row
+        })
+        .collect();
+    page.subheading("Barrier-crossing behaviour from the GPS tracks (BaBA, Xu et al. 2021)");
+    let mut header = vec!["scenario"];
+    header.extend(subjects.iter().map(String::as_str));
+    page.table(&header, &table);
+}
+
 fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &RunOutcome) -> anyhow::Result<String> {
     let p = &lp.project;
     let mut page = Page::new(&p.study.name);
@@ -275,9 +301,11 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
         .iter()
         .filter(|r| r.metric.scenario != *baseline)
         .filter(|r| r.metric.metric != "barrier_km_in_range" || r.metric.subject == "all ranges")
+        .filter(|r| r.metric.metric != "baba_events")
         .map(|r| comparison_row(r))
         .collect();
     page.table(&["scenario", "species", "measure", "between / in", "unit", "baseline", "scenario value", "change", "change %"], &headline);
+    crossings_table(&mut page, rows, p);
 
     // Maps.
     let model = project_model(lp)?;
@@ -288,7 +316,11 @@ fn report_html(lp: &LoadedProject, out: &Path, rows: &[Comparison], outcome: &Ru
         let dir = out.join(s.name.get_ref());
         page.heading(&format!("Maps — {}", inputs.title));
         page.figure(&barrier_map(lp, &inputs, extent)?, "barrier map", "Barriers by kind over the species ranges; dashed: planned; blue points: crossing structures and openings.");
-        if let Some(png) = meff_map(&inputs, &dir, extent)? {
+        let units = match &p.analyses.fragment {
+            Some(f) => fragment_units(lp, f, &inputs)?,
+            None => Vec::new(),
+        };
+        if let Some(png) = meff_map(&inputs, &units, &dir, extent)? {
             page.figure(&png, "m_eff map", "Effective mesh size per reporting unit (meff.csv), with the barriers.");
         }
         let cores = read_cores(lp, &inputs)?;
@@ -370,6 +402,7 @@ fn findings(rows: &[Comparison], scenario: &str) -> Vec<String> {
             "barrier_km_in_range" if m.subject == "all ranges" => "barrier length inside the ranges".to_string(),
             "barrier_km_in_range" => continue,
             "meff_km2" => format!("effective mesh size of unit {}", m.subject),
+            "baba_events" => format!("BaBA {} events", m.subject),
             "effective_resistance" => format!("effective resistance between cores {}", m.subject.replace('-', " and ")),
             "corridor_cost" => format!("least-cost corridor cost between cores {}", m.subject.replace('-', " and ")),
             other => other.to_string(),

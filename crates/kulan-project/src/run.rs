@@ -15,7 +15,7 @@ use crate::scenario::{load_scenario, scenario_files, ScenarioInputs};
 /// One unit of work: an analysis of one scenario (and species).
 #[derive(Debug, Clone)]
 pub struct Stage {
-    /// `intersect`, `fragment`, `resistance`, `corridors` or `circuit`.
+    /// `intersect`, `fragment`, `crossings`, `resistance`, `corridors` or `circuit`.
     pub analysis: &'static str,
     pub scenario: String,
     pub species: Option<String>,
@@ -83,8 +83,8 @@ pub fn plan(lp: &LoadedProject) -> Vec<Stage> {
             if let Some(sp) = species {
                 folder.push(sp);
             }
-            if analysis == "corridors" {
-                folder.push("corridors");
+            if analysis == "corridors" || analysis == "crossings" {
+                folder.push(analysis);
             }
             stages.push(Stage { analysis, scenario: name.clone(), species: species.cloned(), folder });
         };
@@ -93,6 +93,9 @@ pub fn plan(lp: &LoadedProject) -> Vec<Stage> {
         }
         if a.fragment.is_some() {
             push("fragment", None);
+        }
+        if a.crossings.is_some() {
+            push("crossings", None);
         }
         for sp in p.species.names.get_ref() {
             if a.resistance.is_some() {
@@ -170,6 +173,16 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
         Some(f) if !matches!(f.cuts.get_ref().as_str(), "default" | "all") => hash_of(&lp.resolve(Path::new(f.cuts.get_ref())))?,
         _ => String::new(),
     };
+    // The units layer's bytes go in the fragment key beside the rules file's.
+    let cuts_hash = match lp.project.analyses.fragment.as_ref().and_then(|f| f.units_layer.as_ref()) {
+        Some(u) => format!("{cuts_hash};units={}", hash_of(&lp.resolve(u.path.get_ref()))?),
+        None => cuts_hash,
+    };
+
+    let tracks_hash = match (&lp.project.tracks, &lp.project.analyses.crossings) {
+        (Some(t), Some(_)) => hash_of(&lp.resolve(t.path.get_ref()))?,
+        _ => String::new(),
+    };
 
     let previous = previous_outputs(out);
     let records = &mut outcome.records;
@@ -177,7 +190,7 @@ fn run_stages(lp: &LoadedProject, out: &Path, options: &RunOptions, progress: &d
     for stage in &stages {
         let si = lp.project.scenarios.iter().position(|s| s.name.get_ref() == &stage.scenario).expect("planned");
         let scenario = &lp.project.scenarios[si];
-        let key = stage_key(lp, stage, scenario, &scenario_hash[si], &cores_hash, &cuts_hash, records);
+        let key = stage_key(lp, stage, scenario, &scenario_hash[si], &cores_hash, &cuts_hash, &tracks_hash, records);
         progress.started(stage);
         let t = Instant::now();
         let (entry, reused) = match cache.finished(&key).filter(|_| !options.force) {
@@ -229,6 +242,7 @@ fn previous_outputs(out: &Path) -> Vec<(String, PathBuf)> {
     v
 }
 
+#[allow(clippy::too_many_arguments)]
 fn stage_key(
     lp: &LoadedProject,
     stage: &Stage,
@@ -236,6 +250,7 @@ fn stage_key(
     scenario_hash: &str,
     cores_hash: &str,
     cuts_hash: &str,
+    tracks_hash: &str,
     done: &[StageRecord],
 ) -> String {
     let p = &lp.project;
@@ -274,8 +289,16 @@ fn stage_key(
             .with("study", &study)
             .with("layers", &layers)
             .with("changes", &changes)
-            .with("options", format!("{:?}", a.fragment.as_ref().map(|f| (f.units.get_ref(), f.grid_km, f.cuts.get_ref(), f.procedure.get_ref(), f.min_patch_area_m2))))
+            .with("options", format!("{:?}", a.fragment.as_ref().map(|f| (f.units.get_ref(), f.grid_km, f.units_layer.as_ref().map(|u| (u.path.get_ref(), &u.layer, &u.id_field)), f.cuts.get_ref(), f.procedure.get_ref(), f.min_patch_area_m2))))
             .with("cuts", cuts_hash),
+        "crossings" => base
+            .with("inputs", scenario_hash)
+            .with("study", &study)
+            .with("layers", &layers)
+            .with("changes", &changes)
+            .with("tracks", tracks_hash)
+            .with("tracks_spec", format!("{:?}", p.tracks))
+            .with("options", format!("{:?}", a.crossings)),
         "resistance" => base
             .with("inputs", scenario_hash)
             .with("study", &study)
@@ -308,7 +331,7 @@ fn run_stage(
     out: &Path,
 ) -> anyhow::Result<PathBuf> {
     let a = &lp.project.analyses;
-    let needs_inputs = matches!(stage.analysis, "intersect" | "fragment" | "resistance");
+    let needs_inputs = matches!(stage.analysis, "intersect" | "fragment" | "resistance" | "crossings");
     if needs_inputs && loaded.as_ref().map_or(true, |(n, _)| n != &stage.scenario) {
         *loaded = Some((stage.scenario.clone(), load_scenario(lp, scenario)?));
     }
@@ -331,6 +354,7 @@ fn run_stage(
                 inputs.expect("loaded"),
                 dir,
             ),
+            "crossings" => analyses::crossings_stage(lp, a.crossings.as_ref().expect("planned"), inputs.expect("loaded"), dir),
             "corridors" => analyses::corridors_stage(lp, a.corridors.as_ref().expect("planned"), &resistance_tif()?, dir),
             "circuit" => analyses::circuit_stage(lp, a.circuit.as_ref().expect("planned"), &resistance_tif()?, dir),
             other => anyhow::bail!("unknown analysis {other}"),

@@ -13,7 +13,7 @@ use kulan_permeability::{Crossing, CrossingAttrs};
 
 use crate::check::LoadedProject;
 use crate::inputs::read_crossings;
-use crate::project::Scenario;
+use crate::project::{Scenario, UnitsLayer};
 
 /// A fence opening: over `width_m` around `at` the barrier does not cut the landscape.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,16 +66,35 @@ fn range_specs(lp: &LoadedProject) -> Vec<RangeLayerSpec> {
     lp.project.ranges.iter().map(|r| RangeLayerSpec { path: lp.resolve(&r.get_ref().path), ..r.get_ref().clone() }).collect()
 }
 
-/// Reads a scenario's layers into the study CRS and applies its changes.
-pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<ScenarioInputs> {
+/// How the project's layers are read: into the study CRS, invalid geometry as the study says.
+fn load_options(lp: &LoadedProject) -> anyhow::Result<LoadOptions> {
     let p = &lp.project;
-    let options = LoadOptions {
+    Ok(LoadOptions {
         crs: CrsOptions {
             target: Some(p.study.crs.get_ref().clone()),
             assume: p.study.assume_crs.as_ref().map(|a| a.get_ref().clone()),
         },
         on_invalid: p.study.on_invalid.get_ref().parse::<OnInvalid>().map_err(anyhow::Error::msg)?,
+    })
+}
+
+/// Reads a polygon layer of reporting units into the study CRS (read as ranges: id, polygons).
+pub fn load_units_layer(lp: &LoadedProject, u: &UnitsLayer) -> anyhow::Result<Vec<Range>> {
+    let spec = RangeLayerSpec {
+        path: lp.resolve(u.path.get_ref()),
+        layer: u.layer.clone(),
+        id_field: u.id_field.clone(),
+        ..Default::default()
     };
+    let loaded = load_barriers_and_ranges(&[], std::slice::from_ref(&spec), &load_options(lp)?)
+        .with_context(|| format!("analyses.fragment.units_layer {}", spec.path.display()))?;
+    Ok(loaded.ranges)
+}
+
+/// Reads a scenario's layers into the study CRS and applies its changes.
+pub fn load_scenario(lp: &LoadedProject, s: &Scenario) -> anyhow::Result<ScenarioInputs> {
+    let p = &lp.project;
+    let options = load_options(lp)?;
     let specs = barrier_specs(lp, s);
     let n_base = specs.len() - s.add_barriers.len();
     let mut loaded = load_barriers_and_ranges(&specs, &range_specs(lp), &options)

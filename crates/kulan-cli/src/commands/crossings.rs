@@ -2,25 +2,18 @@
 //! crossing rates per barrier feature and per barrier class next to the permeability model's p.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use geo::{Geometry, MultiPoint, Point};
 use kulan_core::Barrier;
-use kulan_crossings::output::{classes_table, events_table, features_table, ColType, Table, Value};
-use kulan_crossings::{
-    analyse, build_tracks_coded, kind_classes, read_tracks_csv, time, BabaParams, ClassInfo, EventClass, Fix,
-    TrackColumns, TrackReport,
-};
-use kulan_io::vector::{read_layer, AttrValue, FieldDef, FieldType, GeometryType, LayerRef, Row, VectorWriter};
-use kulan_io::Reprojector;
+use kulan_crossings::{analyse, BabaParams, EventClass, TrackReport};
+use kulan_io::vector::LayerRef;
 use kulan_permeability::Model;
+use kulan_project::outputs::crossings::write_all;
+use kulan_project::tracks::{barrier_classes, prepare_rows, read_track_rows, TrackSource, MOVEBANK_X, MOVEBANK_Y};
 
 use super::inputs::InputArgs;
-
-const MOVEBANK_X: &str = "location-long";
-const MOVEBANK_Y: &str = "location-lat";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -100,40 +93,44 @@ pub struct Args {
     pub input: InputArgs,
 }
 
+impl Args {
+    fn track_source(&self) -> TrackSource {
+        TrackSource {
+            tracks: self.tracks.clone(),
+            id_col: self.id_col.clone(),
+            time_col: self.time_col.clone(),
+            x_col: self.x_col.clone(),
+            y_col: self.y_col.clone(),
+            tracks_crs: self.tracks_crs.clone(),
+            analysis_crs: self.input.crs.clone(),
+            assume_crs: self.input.assume_crs.clone(),
+        }
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let t0 = Instant::now();
     if !(args.buffer > 0.0 && args.buffer.is_finite()) {
         bail!("--buffer must be a positive number of metres, not {}", args.buffer);
     }
-    let timings = std::env::var_os("KULAN_TIMINGS").is_some();
-    let stage = |name: &str, since: Instant| {
-        if timings {
-            eprintln!("  [{name}: {:.2} s]", since.elapsed().as_secs_f64());
-        }
-    };
+    if args.model.is_some() && args.species.is_none() {
+        bail!("--model needs --species: the model's p is per species");
+    }
+    let source = args.track_source();
     // Barriers and tracks are read at the same time.
-    let (loaded, tracks_read) = rayon::join(|| args.input.load(&args.barriers, &[]), || read_tracks(&args));
+    let (loaded, tracks_read) = rayon::join(|| args.input.load(&args.barriers, &[]), || read_track_rows(&source));
     let loaded = loaded?;
     if loaded.barriers.is_empty() {
         bail!("no barrier features were read; check the layer and --kind/--field mappings");
     }
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    stage("read barriers and tracks", t0);
-
-    // Tracks, in the analysis CRS.
-    let (names, rows, src_crs, mut notes) = tracks_read?;
-    let reproject = Reprojector::new(&src_crs, &loaded.crs, &format!("{} (tracks)", args.tracks))?;
-    let rows = to_analysis_crs(rows, &reproject, &mut notes);
-    let (tracks, report) =
-        build_tracks_coded(names, rows, (args.max_speed > 0.0).then_some(args.max_speed));
-    if tracks.is_empty() {
-        bail!("{}: no usable fix", args.tracks);
+    let max_speed = (args.max_speed > 0.0).then_some(args.max_speed);
+    let prepared = prepare_rows(tracks_read?, &source, &loaded.crs, &loaded.barriers, args.buffer, max_speed)?;
+    for n in prepared.notes.iter().filter(|n| n.starts_with("warning: ")) {
+        eprintln!("{n}");
     }
-    check_overlap(&tracks, &loaded.barriers, args.buffer, &src_crs, &loaded.crs.definition)?;
-
-    // Barrier classes: the permeability model's for a species, or barrier kinds.
-    let (classes, feature_class, model_label) = barrier_classes(&args, &loaded.barriers)?;
-
+    let model = args.model.as_deref().map(Model::from_path).transpose()?;
+    let (classes, feature_class, model_label) = barrier_classes(args.species.as_deref(), model.as_ref(), &loaded.barriers)?;
     let params = BabaParams {
         d: args.buffer,
         interval: args.interval,
@@ -148,47 +145,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         group_by_interval: args.group_by_interval,
     };
     let t_read = t0.elapsed();
-    stage("tracks prepared", t0);
     let t1 = Instant::now();
-    let analysis = analyse(&tracks, &loaded.barriers, &params, args.min_total_enc, &classes, &feature_class)?;
+    let analysis = analyse(&prepared.tracks, &loaded.barriers, &params, args.min_total_enc, &classes, &feature_class)?;
     let t_run = t1.elapsed();
-    stage("analysis", t1);
-
-    // The two families of outputs are written side by side.
-    let t2 = Instant::now();
-    let wkt = loaded.crs.wkt.as_str();
-    let out = &args.out;
-    let (ev, fe) = rayon::join(
-        || -> anyhow::Result<()> {
-            let events = events_table(&analysis.baba.events, &tracks, &loaded.barriers);
-            events.write_csv_file(&out.join("events.csv"))?;
-            stage("events.csv", t2);
-            let points = analysis.baba.events.iter().map(|e| Some(Geometry::Point(Point::new(e.x, e.y))));
-            write_gpkg(&out.join("events.gpkg"), "events", GeometryType::Point, wkt, &events, points)?;
-            stage("events.gpkg", t2);
-            Ok(())
-        },
-        || -> anyhow::Result<()> {
-            let features = features_table(&analysis.features, &loaded.barriers, &classes, &feature_class);
-            features.write_csv_file(&out.join("barriers.csv"))?;
-            classes_table(&analysis.classes).write_csv_file(&out.join("classes.csv"))?;
-            stage("barriers.csv", t2);
-            let lines = analysis
-                .features
-                .iter()
-                .map(|f| Some(Geometry::MultiLineString(loaded.barriers[f.feature].geometry.clone())));
-            write_gpkg(&out.join("barriers.gpkg"), "barriers", GeometryType::MultiLineString, wkt, &features, lines)?;
-            stage("barriers.gpkg", t2);
-            Ok(())
-        },
-    );
-    ev?;
-    fe?;
-    stage("outputs written", t2);
-
+    write_all(&args.out, &analysis, &prepared.tracks, &loaded.barriers, &classes, &feature_class, &loaded.crs.wkt)?;
+    let notes: Vec<String> = prepared.notes.into_iter().filter(|n| !n.starts_with("warning: ")).collect();
     eprint!(
         "{}",
-        summary(&args, &tracks, &report, &notes, &analysis, &loaded.barriers, &model_label, &loaded.crs.definition)
+        summary(&args, &prepared.tracks, &prepared.report, &notes, &analysis, &loaded.barriers, &model_label, &loaded.crs.definition)
     );
     eprintln!(
         "wrote {}/{{events,barriers}}.{{csv,gpkg}} and classes.csv in {:.2} s (reading {:.2} s, analysis {:.2} s)",
@@ -197,268 +161,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t_read.as_secs_f64(),
         t_run.as_secs_f64()
     );
-    Ok(())
-}
-
-type TrackRows = (Vec<String>, Vec<(u32, Fix)>, String, Vec<String>);
-
-fn is_csv(path: &Path) -> bool {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    matches!(ext.as_str(), "csv" | "tsv" | "txt")
-}
-
-/// Reads the fixes with their CRS (as given or declared) and notes on what was skipped.
-fn read_tracks(args: &Args) -> anyhow::Result<TrackRows> {
-    if is_csv(&args.tracks.path) && args.tracks.layer.is_none() {
-        let cols = TrackColumns {
-            id: args.id_col.clone(),
-            time: args.time_col.clone(),
-            x: args.x_col.clone(),
-            y: args.y_col.clone(),
-        };
-        let csv = read_tracks_csv(&args.tracks.path, &cols)?;
-        let crs = match (&args.tracks_crs, &args.input.crs) {
-            (Some(c), _) => c.clone(),
-            _ if args.x_col == MOVEBANK_X && args.y_col == MOVEBANK_Y => "EPSG:4326".to_string(),
-            (None, Some(c)) => c.clone(),
-            (None, None) => bail!(
-                "{}: in which CRS are the columns {} and {}? Give --tracks-crs (e.g. EPSG:32612, or EPSG:4326 for lon/lat)",
-                args.tracks,
-                args.x_col,
-                args.y_col
-            ),
-        };
-        check_lonlat(&crs, csv.rows.iter().map(|r| (r.1.x, r.1.y)), &args.tracks)?;
-        return Ok((csv.names, csv.rows, crs, csv.notes));
-    }
-    // Any OGR point layer.
-    let layer = read_layer(&args.tracks)?;
-    let id = layer.field_index(&args.id_col).with_context(|| {
-        format!("{}: no field '{}' for the animal id; name it with --id-col (fields: {})", layer.label(), args.id_col, layer.fields.join(", "))
-    })?;
-    let tc = layer.field_index(&args.time_col).with_context(|| {
-        format!("{}: no field '{}' for the time; name it with --time-col (fields: {})", layer.label(), args.time_col, layer.fields.join(", "))
-    })?;
-    let crs = args
-        .tracks_crs
-        .clone()
-        .or_else(|| layer.crs_wkt.clone())
-        .or_else(|| args.input.assume_crs.clone())
-        .with_context(|| format!("{}: the layer declares no CRS; pass --tracks-crs", layer.label()))?;
-    let mut names: Vec<String> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    let mut rows = Vec::with_capacity(layer.features.len());
-    let (mut skipped, mut examples) = (0usize, Vec::new());
-    let (mut with_offset, mut without) = (0usize, 0usize);
-    for f in &layer.features {
-        let p = match &f.geometry {
-            Some(Geometry::Point(p)) => Some(*p),
-            Some(Geometry::MultiPoint(mp)) if mp.0.len() == 1 => Some(mp.0[0]),
-            _ => None,
-        };
-        let animal = layer.value(f, id).map(AttrValue::as_text).filter(|s| !s.trim().is_empty());
-        let stamp = layer.value(f, tc).map(|v| match v {
-            AttrValue::Int(n) => time::parse(&n.to_string()),
-            AttrValue::Real(x) => time::parse(&x.to_string()),
-            AttrValue::Text(s) => time::parse(s),
-        });
-        match (p, animal, stamp) {
-            (Some(p), Some(a), Some(Ok(st))) if p.x().is_finite() && p.y().is_finite() => {
-                match st.zone {
-                    time::Zone::Offset(_) => with_offset += 1,
-                    time::Zone::Naive => without += 1,
-                    time::Zone::Epoch => {}
-                }
-                let k = *index.entry(a.clone()).or_insert_with(|| {
-                    names.push(a);
-                    names.len() as u32 - 1
-                });
-                rows.push((k, Fix::new(st.millis, p.x(), p.y())));
-            }
-            (p, a, s) => {
-                skipped += 1;
-                if examples.len() < 5 {
-                    let why = if p.is_none() {
-                        "no point geometry".to_string()
-                    } else if a.is_none() {
-                        "no animal id".to_string()
-                    } else {
-                        match s {
-                            Some(Err(e)) => e.0,
-                            _ => "no timestamp".to_string(),
-                        }
-                    };
-                    examples.push(format!("feature {}: {why}", f.fid));
-                }
-            }
-        }
-    }
-    if with_offset > 0 && without > 0 {
-        bail!(
-            "{}: the time field mixes timestamps with a UTC offset ({with_offset}) and without one ({without}); write all of them in one form",
-            layer.label()
-        );
-    }
-    let mut notes = Vec::new();
-    if skipped > 0 {
-        notes.push(format!("{skipped} feature(s) skipped ({})", examples.join("; ")));
-    }
-    check_lonlat(&crs, rows.iter().map(|r| (r.1.x, r.1.y)), &args.tracks)?;
-    Ok((names, rows, crs, notes))
-}
-
-fn is_lonlat(crs: &str) -> bool {
-    let c = crs.trim().to_ascii_uppercase();
-    matches!(c.as_str(), "EPSG:4326" | "WGS84" | "OGC:CRS84" | "+PROJ=LONGLAT +DATUM=WGS84 +NO_DEFS")
-        || c.starts_with("GEOGCS")
-        || c.starts_with("GEOGCRS")
-}
-
-/// Coordinates that cannot be longitude/latitude in a lon/lat CRS, or look like them in a
-/// projected one, are a CRS mistake: say so before anything is computed.
-fn check_lonlat(crs: &str, xy: impl Iterator<Item = (f64, f64)>, tracks: &LayerRef) -> anyhow::Result<()> {
-    let (mut minx, mut miny, mut maxx, mut maxy) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for (x, y) in xy {
-        minx = minx.min(x);
-        maxx = maxx.max(x);
-        miny = miny.min(y);
-        maxy = maxy.max(y);
-    }
-    let fits_lonlat = minx >= -180.0 && maxx <= 360.0 && miny >= -90.0 && maxy <= 90.0;
-    if is_lonlat(crs) && !fits_lonlat {
-        bail!(
-            "{tracks}: the coordinates (x {minx:.0}..{maxx:.0}, y {miny:.0}..{maxy:.0}) are not longitude/latitude, \
-             but the tracks CRS is {crs}; give the right one with --tracks-crs (e.g. EPSG:32612)"
-        );
-    }
-    if !is_lonlat(crs) && fits_lonlat && (maxx - minx) < 10.0 && (maxy - miny) < 10.0 {
-        eprintln!(
-            "warning: {tracks}: the coordinates (x {minx}..{maxx}, y {miny}..{maxy}) look like longitude/latitude \
-             but are read in {crs}; if they are lon/lat, pass --tracks-crs EPSG:4326"
-        );
-    }
-    Ok(())
-}
-
-fn to_analysis_crs(rows: Vec<(u32, Fix)>, reproject: &Reprojector, notes: &mut Vec<String>) -> Vec<(u32, Fix)> {
-    if reproject.is_identity() {
-        return rows;
-    }
-    let mut g = Geometry::MultiPoint(MultiPoint(rows.iter().map(|r| Point::new(r.1.x, r.1.y)).collect()));
-    reproject.apply(&mut g);
-    let Geometry::MultiPoint(mp) = g else { unreachable!("apply keeps the geometry type") };
-    let mut out = Vec::with_capacity(rows.len());
-    let mut lost = 0usize;
-    for (r, p) in rows.into_iter().zip(mp.0) {
-        if p.x().is_finite() && p.y().is_finite() {
-            out.push((r.0, Fix::new(r.1.t, p.x(), p.y())));
-        } else {
-            lost += 1;
-        }
-    }
-    if lost > 0 {
-        notes.push(format!("{lost} fix(es) could not be transformed into the analysis CRS and were left out"));
-    }
-    out
-}
-
-/// Tracks and barriers far apart are almost always a CRS mistake.
-fn check_overlap(tracks: &[kulan_crossings::Track], barriers: &[Barrier], d: f64, src: &str, analysis: &str) -> anyhow::Result<()> {
-    use geo::BoundingRect;
-    let bb = barriers.iter().filter_map(|b| b.geometry.bounding_rect()).fold(None::<geo::Rect<f64>>, |acc, r| {
-        Some(match acc {
-            None => r,
-            Some(a) => geo::Rect::new(
-                geo::coord! { x: a.min().x.min(r.min().x), y: a.min().y.min(r.min().y) },
-                geo::coord! { x: a.max().x.max(r.max().x), y: a.max().y.max(r.max().y) },
-            ),
-        })
-    });
-    let Some(bb) = bb else { return Ok(()) };
-    let (mut minx, mut miny, mut maxx, mut maxy) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for f in tracks.iter().flat_map(|t| &t.fixes) {
-        minx = minx.min(f.x);
-        maxx = maxx.max(f.x);
-        miny = miny.min(f.y);
-        maxy = maxy.max(f.y);
-    }
-    let apart = maxx < bb.min().x - d || minx > bb.max().x + d || maxy < bb.min().y - d || miny > bb.max().y + d;
-    if apart {
-        bail!(
-            "the tracks (x {minx:.0}..{maxx:.0}, y {miny:.0}..{maxy:.0}) and the barriers (x {:.0}..{:.0}, y {:.0}..{:.0}) \
-             do not overlap in the analysis CRS ({analysis}); the tracks were read in {src}: check --tracks-crs and the \
-             barrier layer's CRS",
-            bb.min().x,
-            bb.max().x,
-            bb.min().y,
-            bb.max().y
-        );
-    }
-    Ok(())
-}
-
-fn barrier_classes(args: &Args, barriers: &[Barrier]) -> anyhow::Result<(Vec<ClassInfo>, Vec<Option<usize>>, String)> {
-    let Some(species) = &args.species else {
-        if args.model.is_some() {
-            bail!("--model needs --species: the model's p is per species");
-        }
-        let (c, f) = kind_classes(barriers);
-        return Ok((c, f, "barrier kinds (no --species, so no model p)".into()));
-    };
-    let model = match &args.model {
-        Some(path) => Model::from_path(path)?,
-        None => Model::default_model(),
-    };
-    let key = model.species_key(species)?;
-    let classes: Vec<ClassInfo> = model
-        .barrier_classes
-        .iter()
-        .map(|c| ClassInfo { id: c.id.clone(), name: c.name.clone(), model_p: c.p.get(&key).copied() })
-        .collect();
-    let fc = barriers
-        .iter()
-        .map(|b| model.classify_barrier(&b.attrs).and_then(|c| model.barrier_classes.iter().position(|x| x.id == c.id)))
-        .collect();
-    Ok((classes, fc, format!("permeability model '{}' for {key}", model.name)))
-}
-
-fn write_gpkg(
-    path: &Path,
-    layer: &str,
-    gt: GeometryType,
-    crs_wkt: &str,
-    table: &Table,
-    geoms: impl Iterator<Item = Option<Geometry<f64>>>,
-) -> anyhow::Result<()> {
-    let fields: Vec<FieldDef> = table
-        .columns
-        .iter()
-        .map(|(n, t)| {
-            FieldDef::new(
-                n,
-                match t {
-                    ColType::Int => FieldType::Int,
-                    ColType::Real => FieldType::Real,
-                    ColType::Text => FieldType::Text,
-                },
-            )
-        })
-        .collect();
-    let rows = table.rows.iter().zip(geoms).map(|(r, g)| -> Row {
-        let vals = r
-            .iter()
-            .map(|v| match v {
-                Value::Null => None,
-                Value::Int(i) => Some(AttrValue::Int(*i)),
-                Value::Real(x) => Some(AttrValue::Real(*x)),
-                Value::Text(s) => Some(AttrValue::Text(s.clone())),
-            })
-            .collect();
-        (g, vals)
-    });
-    let mut w = VectorWriter::create(path)?;
-    w.write_layer(layer, gt, Some(crs_wkt), &fields, rows)?;
-    w.finish()?;
     Ok(())
 }
 

@@ -2,5 +2,6 @@
 //! both write the same names and formats.
 
 pub mod corridors;
+pub mod crossings;
 pub mod fragment;
 pub mod intersect;
