@@ -82,6 +82,25 @@ fn file_name(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// The cell-local rules of a configuration, with its reclassification table read.
+pub fn cell_rules(cfg: &OmniscapeConfig) -> Result<CellRules, OmniscapeError> {
+    let reclass = match &cfg.reclass_table {
+        Some(t) => {
+            let text = std::fs::read_to_string(t)
+                .map_err(|e| OmniscapeError::File { path: file_name(t), message: format!("cannot read the reclass table: {e}") })?;
+            Some(ReclassTable::parse(&text, &file_name(t))?)
+        }
+        None => None,
+    };
+    Ok(CellRules {
+        resistance_is_conductance: cfg.resistance_is_conductance,
+        source_from_resistance: cfg.source_from_resistance,
+        r_cutoff: cfg.r_cutoff,
+        source_threshold: cfg.source_threshold,
+        reclass,
+    })
+}
+
 /// The engine settings of a configuration.
 pub fn engine_settings(cfg: &OmniscapeConfig) -> EngineSettings {
     EngineSettings {
@@ -97,21 +116,7 @@ pub fn engine_settings(cfg: &OmniscapeConfig) -> EngineSettings {
 pub fn load_landscape(cfg: &OmniscapeConfig, io: &dyn RasterIo) -> Result<(Landscape, Grid<f64>, Option<Grid<f64>>), OmniscapeError> {
     let res_name = file_name(&cfg.resistance_file);
     let resistance = io.read(&cfg.resistance_file)?;
-    let reclass = match &cfg.reclass_table {
-        Some(t) => {
-            let text = std::fs::read_to_string(t)
-                .map_err(|e| OmniscapeError::File { path: file_name(t), message: format!("cannot read the reclass table: {e}") })?;
-            Some(ReclassTable::parse(&text, &file_name(t))?)
-        }
-        None => None,
-    };
-    let rules = CellRules {
-        resistance_is_conductance: cfg.resistance_is_conductance,
-        source_from_resistance: cfg.source_from_resistance,
-        r_cutoff: cfg.r_cutoff,
-        source_threshold: cfg.source_threshold,
-        reclass,
-    };
+    let rules = cell_rules(cfg)?;
     let reclassified = rules.reclass.as_ref().map(|_| {
         let mut g = resistance.map(|v| v);
         for (i, v) in g.data.iter_mut().enumerate() {

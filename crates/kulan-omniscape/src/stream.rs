@@ -10,8 +10,8 @@ use kulan_core::raster::Grid;
 
 use crate::config::{OmniscapeConfig, Precision};
 use crate::engine::{Engine, FinishedRows};
-use crate::run::{engine_settings, finish_rows, output_dir, OutputDir, RunSummary, NODATA};
-use crate::setup::{check_resistance, CellRules, ConditionLayer, Landscape, ReclassTable};
+use crate::run::{cell_rules, engine_settings, finish_rows, output_dir, OutputDir, RunSummary, NODATA};
+use crate::setup::{check_resistance, ConditionLayer, Landscape};
 use crate::window::Dims;
 use crate::OmniscapeError;
 
@@ -95,20 +95,7 @@ pub fn run_streaming<'io>(
         }
         inputs.push((p, src));
     }
-    let reclass = match &cfg.reclass_table {
-        Some(t) => Some(ReclassTable::parse(
-            &std::fs::read_to_string(t).map_err(|e| OmniscapeError::File { path: name(t), message: e.to_string() })?,
-            &name(t),
-        )?),
-        None => None,
-    };
-    let rules = CellRules {
-        resistance_is_conductance: cfg.resistance_is_conductance,
-        source_from_resistance: cfg.source_from_resistance,
-        r_cutoff: cfg.r_cutoff,
-        source_threshold: cfg.source_threshold,
-        reclass,
-    };
+    let rules = cell_rules(cfg)?;
     let engine = Engine::new(engine_settings(cfg), dims)?;
     let mut per_tile = 0;
     while per_tile < engine.block_rows().max(1) && working_set(cfg, dims.cols, per_tile + 1) <= budget {
