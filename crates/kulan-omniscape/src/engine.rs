@@ -234,10 +234,11 @@ impl Engine {
         Ok((band, solved))
     }
 
-    fn solve_target(&self, ty: usize, tx: usize, strength: f64, cells: &dyn Cells, band: &mut BandPartial) -> Result<(), OmniscapeError> {
+    /// The window of the target at `(ty, tx)` and the current each of its cells injects
+    /// (Omniscape's source rules, conditional connectivity applied).
+    fn target_sources(&self, ty: usize, tx: usize, strength: f64, cells: &dyn Cells) -> (Window, Vec<f64>) {
         let p = &self.settings.window;
-        let reach = p.reach();
-        let win = Window::around(ty, tx, reach, self.dims);
+        let win = Window::around(ty, tx, p.reach(), self.dims);
         let mut sources = window_sources(&win, p, self.dims, strength, |r, c| cells.source(r, c));
         if cells.n_conditions() > 0 {
             let present: Vec<Box<dyn Fn(usize, usize) -> f64 + '_>> =
@@ -249,6 +250,43 @@ impl Engine {
                 .collect();
             apply_conditions(&mut sources, &win, p.block_radius(), self.dims, &views);
         }
+        (win, sources)
+    }
+
+    /// An upper bound of every cell's flow potential that holds for any exact solve: in a
+    /// resistive circuit whose sources all drain to one ground, no node carries more than the
+    /// current injected, so a cell's flow potential is at most the sum, over the windows that
+    /// cover it, of the window's injected current times the cell's artifact-correction factor.
+    /// Used to show that a peer's map is not the solution of the circuits it describes.
+    pub fn flow_potential_bound(&self, cells: &dyn Cells) -> Vec<f64> {
+        let p = &self.settings.window;
+        let cols = self.dims.cols;
+        let mut bound = vec![0.0; self.dims.rows * cols];
+        for k in 0..self.block_rows() {
+            let ty = self.target_row(k);
+            for j in 0..self.block_cols() {
+                let tx = p.block_radius() + j * p.block_size;
+                let strength = block_strength(ty, tx, p.block_radius(), self.dims, |r, c| cells.source(r, c));
+                if !(strength > 0.0) {
+                    continue;
+                }
+                let (win, sources) = self.target_sources(ty, tx, strength, cells);
+                let injected: f64 = sources.iter().filter(|s| **s > 0.0).sum();
+                let factors = self.correction.as_ref().map(|c| c.for_window(&win, p.reach(), self.dims));
+                for i in 0..win.rows {
+                    for jj in 0..win.cols {
+                        let f = factors.as_ref().map_or(1.0, |f| f[i * win.cols + jj]);
+                        bound[(win.row0 + i) * cols + win.col0 + jj] += injected * f;
+                    }
+                }
+            }
+        }
+        bound
+    }
+
+    fn solve_target(&self, ty: usize, tx: usize, strength: f64, cells: &dyn Cells, band: &mut BandPartial) -> Result<(), OmniscapeError> {
+        let reach = self.settings.window.reach();
+        let (win, sources) = self.target_sources(ty, tx, strength, cells);
         let mut conductance = vec![0.0; win.len()];
         for i in 0..win.rows {
             for j in 0..win.cols {
