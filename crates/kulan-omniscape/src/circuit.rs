@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
@@ -23,17 +23,14 @@ use crate::OmniscapeError;
 const FORWARD4: &[(usize, isize, bool)] = &[(0, 1, false), (1, 0, false)];
 const FORWARD8: &[(usize, isize, bool)] = &[(0, 1, false), (1, -1, true), (1, 0, false), (1, 1, true)];
 
-/// A factorization shared by windows of one node pattern: the reduced Laplacian's lower
-/// triangle (structure), its symbolic analysis, scratch memory, and the numeric factor of the
-/// last window (still valid for the next uniform window when `uniform_valid`).
+/// What windows of one node pattern share: the reduced Laplacian's lower triangle (structure),
+/// its symbolic analysis and, once a uniform window (flow potential) has been factored, its
+/// numeric factor.
 struct CachedFactor {
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
     symbolic: SymbolicCholesky<usize>,
-    values: Vec<f64>,
-    uniform_valid: bool,
-    factor_scratch: MemBuffer,
-    solve_scratch: MemBuffer,
+    uniform_values: Option<Vec<f64>>,
 }
 
 /// Per-thread cache of factorizations keyed by the window's node pattern.
@@ -57,6 +54,25 @@ struct Workspace {
     voltages: Vec<f64>,
     inflow: Vec<f64>,
     outflow: Vec<f64>,
+    /// Numeric factor of the current window.
+    values: Vec<f64>,
+    /// Scratch memory for faer, grown to the largest window seen.
+    scratch: Option<MemBuffer>,
+    scratch_align: usize,
+}
+
+impl Workspace {
+    /// Scratch memory of at least `req`.
+    fn scratch(&mut self, req: StackReq) -> Result<&mut MemBuffer, OmniscapeError> {
+        let fits = self.scratch.as_ref().is_some_and(|b| b.len() >= req.size_bytes()) && self.scratch_align >= req.align_bytes();
+        if !fits {
+            self.scratch = None;
+            let buf = MemBuffer::try_new(req).map_err(|_| OmniscapeError::Numerical("out of memory for a window factorization".into()))?;
+            self.scratch_align = req.align_bytes();
+            self.scratch = Some(buf);
+        }
+        Ok(self.scratch.as_mut().expect("just allocated"))
+    }
 }
 
 thread_local! {
@@ -181,7 +197,15 @@ fn window_currents_in(
                 ws.voltages[red(k)] = sources[ws.cells[k]];
             }
         }
-        if !(uniform && entry.uniform_valid) {
+        let m = n - 1;
+        let req = entry.symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()).or(entry.symbolic.solve_in_place_scratch::<f64>(1, Par::Seq));
+        let cached = if uniform { entry.uniform_values.take() } else { None };
+        let have_cached = cached.is_some();
+        let mut values = match cached {
+            Some(v) => v,
+            None => std::mem::take(&mut ws.values),
+        };
+        if !have_cached {
             ws.vals.clear();
             for k in 0..n {
                 if k == g_node {
@@ -193,41 +217,49 @@ fn window_currents_in(
                 for (o, &(di, dj, _)) in offs.iter().enumerate() {
                     let g = ws.links[k * nf + o];
                     if g != 0.0 {
-                        let m = (i + di) * cols + (j as isize + dj) as usize;
-                        if ws.node_of[m] as usize != g_node {
+                        let mm = (i + di) * cols + (j as isize + dj) as usize;
+                        if ws.node_of[mm] as usize != g_node {
                             ws.vals.push(-g);
                         }
                     }
                 }
             }
-            let m = n - 1;
+            values.clear();
+            values.resize(entry.symbolic.len_val(), 0.0);
             let sym = SymbolicSparseColMatRef::new_checked(m, m, &entry.col_ptr, None, &entry.row_idx);
-            entry
-                .symbolic
-                .factorize_numeric_llt::<f64>(
-                    &mut entry.values,
-                    SparseColMatRef::new(sym, &ws.vals),
-                    Side::Lower,
-                    Default::default(),
-                    Par::Seq,
-                    MemStack::new(&mut entry.factor_scratch),
-                    Default::default(),
-                )
-                .map_err(|e| {
-                    OmniscapeError::Numerical(format!(
-                        "window Cholesky failed ({e:?}): conductances span too wide a range for double precision"
-                    ))
-                })?;
-            entry.uniform_valid = uniform;
+            let vals = std::mem::take(&mut ws.vals);
+            let scratch = ws.scratch(req)?;
+            let done = entry.symbolic.factorize_numeric_llt::<f64>(
+                &mut values,
+                SparseColMatRef::new(sym, &vals),
+                Side::Lower,
+                Default::default(),
+                Par::Seq,
+                MemStack::new(scratch),
+                Default::default(),
+            );
+            ws.vals = vals;
+            done.map_err(|e| {
+                OmniscapeError::Numerical(format!(
+                    "window Cholesky failed ({e:?}): conductances span too wide a range for double precision"
+                ))
+            })?;
         }
-        let m = n - 1;
-        let llt = LltRef::<'_, usize, f64>::new(&entry.symbolic, &entry.values);
-        llt.solve_in_place_with_conj(
-            Conj::No,
-            MatMut::from_column_major_slice_mut(&mut ws.voltages[..m], m, 1),
-            Par::Seq,
-            MemStack::new(&mut entry.solve_scratch),
-        );
+        {
+            let mut rhs = std::mem::take(&mut ws.voltages);
+            let scratch = ws.scratch(req)?;
+            let llt = LltRef::<'_, usize, f64>::new(&entry.symbolic, &values);
+            llt.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(&mut rhs[..m], m, 1), Par::Seq, MemStack::new(scratch));
+            ws.voltages = rhs;
+        }
+        if have_cached {
+            entry.uniform_values = Some(values);
+        } else {
+            if uniform {
+                entry.uniform_values = Some(values.clone());
+            }
+            ws.values = values;
+        }
         // Back to the full numbering, the ground at 0 V.
         for k in (g_node + 1..n).rev() {
             ws.voltages[k] = ws.voltages[k - 1];
@@ -285,14 +317,10 @@ fn cached_factor(
             factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Amd, symbolic_params())
         }
         .map_err(|e| OmniscapeError::Numerical(format!("symbolic Cholesky: {e:?}")))?;
-        let oom = |_| OmniscapeError::Numerical("out of memory for a window factorization".into());
-        let factor_scratch = MemBuffer::try_new(symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default())).map_err(oom)?;
-        let solve_scratch = MemBuffer::try_new(symbolic.solve_in_place_scratch::<f64>(1, Par::Seq)).map_err(oom)?;
-        let values = vec![0.0; symbolic.len_val()];
         if cache.entries.len() >= CACHE_LIMIT {
             cache.entries.clear();
         }
-        let e = Rc::new(RefCell::new(CachedFactor { col_ptr, row_idx, symbolic, values, uniform_valid: false, factor_scratch, solve_scratch }));
+        let e = Rc::new(RefCell::new(CachedFactor { col_ptr, row_idx, symbolic, uniform_values: None }));
         cache.entries.insert(key, e.clone());
         Ok(e)
     })
