@@ -224,7 +224,7 @@ fn window_currents_in(
                     }
                 }
             }
-            values.clear();
+            // faer writes every entry of the factor, so stale values need no clearing.
             values.resize(entry.symbolic.len_val(), 0.0);
             let sym = SymbolicSparseColMatRef::new_checked(m, m, &entry.col_ptr, None, &entry.row_idx);
             let vals = std::mem::take(&mut ws.vals);
