@@ -6,24 +6,29 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
-use kulan_circuit::engine::node_currents;
-use kulan_circuit::graph::{Connectivity, Graph, Scheme};
+use kulan_circuit::graph::{Connectivity, Scheme};
 use kulan_circuit::solver::nested_dissection;
 
 use crate::window::Window;
 use crate::OmniscapeError;
 
+/// Neighbours that come later in row-major order, in increasing order: `(d_row, d_col, diagonal)`.
+/// Walking them node by node visits every link once, in the order Circuitscape's sorted
+/// adjacency gives, so sums come out bit for bit the same.
 const FORWARD4: &[(usize, isize, bool)] = &[(0, 1, false), (1, 0, false)];
-const FORWARD8: &[(usize, isize, bool)] = &[(0, 1, false), (1, 0, false), (1, 1, true), (1, -1, true)];
+const FORWARD8: &[(usize, isize, bool)] = &[(0, 1, false), (1, -1, true), (1, 0, false), (1, 1, true)];
 
-/// A symbolic factorization and, for windows whose conductances are all alike (flow
-/// potential), the numeric factor too.
+/// What windows of one node pattern share: the reduced Laplacian's lower triangle (structure),
+/// its symbolic analysis and, once a uniform window (flow potential) has been factored, its
+/// numeric factor.
 struct CachedFactor {
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
     symbolic: SymbolicCholesky<usize>,
     uniform_values: Option<Vec<f64>>,
 }
@@ -36,8 +41,43 @@ struct FactorCache {
 
 const CACHE_LIMIT: usize = 64;
 
+/// Buffers reused from window to window on one thread.
+#[derive(Default)]
+struct Workspace {
+    in_comp: Vec<bool>,
+    stack: Vec<usize>,
+    node_of: Vec<u32>,
+    cells: Vec<usize>,
+    links: Vec<f64>,
+    degree: Vec<f64>,
+    vals: Vec<f64>,
+    voltages: Vec<f64>,
+    inflow: Vec<f64>,
+    outflow: Vec<f64>,
+    /// Numeric factor of the current window.
+    values: Vec<f64>,
+    /// Scratch memory for faer, grown to the largest window seen.
+    scratch: Option<MemBuffer>,
+    scratch_align: usize,
+}
+
+impl Workspace {
+    /// Scratch memory of at least `req`.
+    fn scratch(&mut self, req: StackReq) -> Result<&mut MemBuffer, OmniscapeError> {
+        let fits = self.scratch.as_ref().is_some_and(|b| b.len() >= req.size_bytes()) && self.scratch_align >= req.align_bytes();
+        if !fits {
+            self.scratch = None;
+            let buf = MemBuffer::try_new(req).map_err(|_| OmniscapeError::Numerical("out of memory for a window factorization".into()))?;
+            self.scratch_align = req.align_bytes();
+            self.scratch = Some(buf);
+        }
+        Ok(self.scratch.as_mut().expect("just allocated"))
+    }
+}
+
 thread_local! {
     static CACHE: RefCell<FactorCache> = RefCell::new(FactorCache::default());
+    static WORK: RefCell<Workspace> = RefCell::new(Workspace::default());
 }
 
 /// Node currents (Circuitscape's `max(inflow, outflow)`) of a window's circuit, per window cell;
@@ -52,43 +92,57 @@ pub fn window_currents(
     connectivity: Connectivity,
     uniform: bool,
 ) -> Result<Option<Vec<f64>>, OmniscapeError> {
+    WORK.with(|w| window_currents_in(&mut w.borrow_mut(), win, conductance, sources, connectivity, uniform))
+}
+
+fn window_currents_in(
+    ws: &mut Workspace,
+    win: &Window,
+    conductance: &[f64],
+    sources: &[f64],
+    connectivity: Connectivity,
+    uniform: bool,
+) -> Result<Option<Vec<f64>>, OmniscapeError> {
     let (rows, cols) = (win.rows, win.cols);
     let ground = win.target_row * cols + win.target_col;
     if !(conductance[ground] > 0.0) {
         return Ok(None);
     }
-    let offs = if connectivity == Connectivity::Four { FORWARD4 } else { FORWARD8 };
+    let four = connectivity == Connectivity::Four;
+    let offs = if four { FORWARD4 } else { FORWARD8 };
     // The target's connected component, found by a flood fill over node cells.
-    let mut in_comp = vec![false; rows * cols];
-    let mut stack = vec![ground];
+    let in_comp = &mut ws.in_comp;
+    in_comp.clear();
+    in_comp.resize(rows * cols, false);
+    ws.stack.clear();
+    ws.stack.push(ground);
     in_comp[ground] = true;
-    while let Some(c) = stack.pop() {
-        let (i, j) = ((c / cols) as isize, (c % cols) as isize);
-        for di in -1isize..=1 {
-            for dj in -1isize..=1 {
-                if (di == 0 && dj == 0) || (connectivity == Connectivity::Four && di != 0 && dj != 0) {
+    while let Some(c) = ws.stack.pop() {
+        let (i, j) = (c / cols, c % cols);
+        let (i0, i1) = (i.saturating_sub(1), (i + 1).min(rows - 1));
+        let (j0, j1) = (j.saturating_sub(1), (j + 1).min(cols - 1));
+        for ni in i0..=i1 {
+            for nj in j0..=j1 {
+                if four && ni != i && nj != j {
                     continue;
                 }
-                let (ni, nj) = (i + di, j + dj);
-                if ni < 0 || nj < 0 || ni >= rows as isize || nj >= cols as isize {
-                    continue;
-                }
-                let n = ni as usize * cols + nj as usize;
+                let n = ni * cols + nj;
                 if !in_comp[n] && conductance[n] > 0.0 {
                     in_comp[n] = true;
-                    stack.push(n);
+                    ws.stack.push(n);
                 }
             }
         }
     }
     // Nodes in row-major order, so that equal patterns give equal matrices.
-    let mut node_of = vec![u32::MAX; rows * cols];
-    let mut cells = Vec::new();
+    ws.node_of.clear();
+    ws.node_of.resize(rows * cols, u32::MAX);
+    ws.cells.clear();
     let mut source_sum = 0.0;
     for c in 0..rows * cols {
         if in_comp[c] {
-            node_of[c] = cells.len() as u32;
-            cells.push(c);
+            ws.node_of[c] = ws.cells.len() as u32;
+            ws.cells.push(c);
             if c != ground {
                 source_sum += sources[c];
             }
@@ -97,84 +151,164 @@ pub fn window_currents(
     if source_sum == 0.0 {
         return Ok(None);
     }
-    let n = cells.len();
-    let mut edges = Vec::with_capacity(n * offs.len());
-    for (a, &c) in cells.iter().enumerate() {
+    let n = ws.cells.len();
+    let nf = offs.len();
+    // Link conductances to the later neighbours, and each node's total (the Laplacian's
+    // diagonal, summed in increasing neighbour order).
+    ws.links.clear();
+    ws.links.resize(n * nf, 0.0);
+    ws.degree.clear();
+    ws.degree.resize(n, 0.0);
+    let mut n_edges = 0;
+    for a in 0..n {
+        let c = ws.cells[a];
         let (i, j) = (c / cols, c % cols);
-        for &(di, dj, diag) in offs {
+        for (o, &(di, dj, diag)) in offs.iter().enumerate() {
             let (ni, nj) = (i + di, j as isize + dj);
             if ni >= rows || nj < 0 || nj >= cols as isize {
                 continue;
             }
             let m = ni * cols + nj as usize;
-            if node_of[m] != u32::MAX {
+            let b = ws.node_of[m];
+            if b != u32::MAX {
                 let g = Scheme::AverageConductance.link(conductance[c], conductance[m], diag);
-                edges.push((a, node_of[m] as usize, g));
+                if !(g > 0.0 && g.is_finite()) {
+                    continue;
+                }
+                ws.links[a * nf + o] = g;
+                ws.degree[a] += g;
+                ws.degree[b as usize] += g;
+                n_edges += 1;
             }
         }
     }
-    let graph = Graph::from_edges(n, &edges).map_err(|e| OmniscapeError::Numerical(e.to_string()))?;
-    let g_node = node_of[ground] as usize;
-    let mut voltages = vec![0.0; n];
+    let g_node = ws.node_of[ground] as usize;
+    ws.voltages.clear();
+    ws.voltages.resize(n, 0.0);
     if n > 1 {
-        let mut rhs: Vec<f64> = (0..n).filter(|&k| k != g_node).map(|k| sources[cells[k]]).collect();
-        solve_grounded(&graph, g_node, win, &cells, &in_comp, uniform, &mut rhs)?;
-        for (k, v) in (0..n).filter(|&k| k != g_node).zip(rhs) {
-            voltages[k] = v;
+        let key = pattern_key(win, in_comp, n_edges);
+        let entry = cached_factor(key, ws, offs, win, g_node)?;
+        let mut entry = entry.borrow_mut();
+        let entry = &mut *entry;
+        // The right-hand side, in the reduced numbering (the ground left out).
+        let red = |k: usize| if k > g_node { k - 1 } else { k };
+        for k in 0..n {
+            if k != g_node {
+                ws.voltages[red(k)] = sources[ws.cells[k]];
+            }
         }
+        let m = n - 1;
+        let req = entry.symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()).or(entry.symbolic.solve_in_place_scratch::<f64>(1, Par::Seq));
+        let cached = if uniform { entry.uniform_values.take() } else { None };
+        let have_cached = cached.is_some();
+        let mut values = match cached {
+            Some(v) => v,
+            None => std::mem::take(&mut ws.values),
+        };
+        if !have_cached {
+            ws.vals.clear();
+            for k in 0..n {
+                if k == g_node {
+                    continue;
+                }
+                ws.vals.push(ws.degree[k]);
+                let c = ws.cells[k];
+                let (i, j) = (c / cols, c % cols);
+                for (o, &(di, dj, _)) in offs.iter().enumerate() {
+                    let g = ws.links[k * nf + o];
+                    if g != 0.0 {
+                        let mm = (i + di) * cols + (j as isize + dj) as usize;
+                        if ws.node_of[mm] as usize != g_node {
+                            ws.vals.push(-g);
+                        }
+                    }
+                }
+            }
+            // faer writes every entry of the factor, so stale values need no clearing.
+            values.resize(entry.symbolic.len_val(), 0.0);
+            let sym = SymbolicSparseColMatRef::new_checked(m, m, &entry.col_ptr, None, &entry.row_idx);
+            let vals = std::mem::take(&mut ws.vals);
+            let scratch = ws.scratch(req)?;
+            let done = entry.symbolic.factorize_numeric_llt::<f64>(
+                &mut values,
+                SparseColMatRef::new(sym, &vals),
+                Side::Lower,
+                Default::default(),
+                Par::Seq,
+                MemStack::new(scratch),
+                Default::default(),
+            );
+            ws.vals = vals;
+            done.map_err(|e| {
+                OmniscapeError::Numerical(format!(
+                    "window Cholesky failed ({e:?}): conductances span too wide a range for double precision"
+                ))
+            })?;
+        }
+        {
+            let mut rhs = std::mem::take(&mut ws.voltages);
+            let scratch = ws.scratch(req)?;
+            let llt = LltRef::<'_, usize, f64>::new(&entry.symbolic, &values);
+            llt.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(&mut rhs[..m], m, 1), Par::Seq, MemStack::new(scratch));
+            ws.voltages = rhs;
+        }
+        if have_cached {
+            entry.uniform_values = Some(values);
+        } else {
+            if uniform {
+                entry.uniform_values = Some(values.clone());
+            }
+            ws.values = values;
+        }
+        // Back to the full numbering, the ground at 0 V.
+        for k in (g_node + 1..n).rev() {
+            ws.voltages[k] = ws.voltages[k - 1];
+        }
+        ws.voltages[g_node] = 0.0;
     }
-    let ids: Vec<usize> = (0..n).collect();
-    let cur = node_currents(&graph, &ids, &ids, &voltages, None);
-    let mut out = vec![0.0; rows * cols];
-    for (k, &c) in cells.iter().enumerate() {
-        out[c] = cur[k];
-    }
-    Ok(Some(out))
+    Ok(Some(node_currents(ws, offs, cols, rows * cols)))
 }
 
-/// Solves the Laplacian with node `g_node` removed (held at 0 V) for `rhs`, in place.
-fn solve_grounded(
-    graph: &Graph,
-    g_node: usize,
+/// The factorization cached for this node pattern, made on first use.
+fn cached_factor(
+    key: Vec<u64>,
+    ws: &Workspace,
+    offs: &[(usize, isize, bool)],
     win: &Window,
-    cells: &[usize],
-    pattern: &[bool],
-    uniform: bool,
-    rhs: &mut [f64],
-) -> Result<(), OmniscapeError> {
-    let n = graph.n();
-    let m = n - 1;
-    let red = |k: usize| if k > g_node { k - 1 } else { k };
-    // Lower triangle, column by column: diagonal first, then the larger neighbours.
-    let mut col_ptr = Vec::with_capacity(m + 1);
-    let mut row_idx = Vec::with_capacity(graph.n_edges() + m);
-    let mut vals = Vec::with_capacity(graph.n_edges() + m);
-    col_ptr.push(0usize);
-    for k in 0..n {
-        if k == g_node {
-            continue;
-        }
-        row_idx.push(red(k));
-        vals.push(graph.degree(k));
-        for (j, g) in graph.neighbours(k) {
-            if j > k && j != g_node {
-                row_idx.push(red(j));
-                vals.push(-g);
-            }
-        }
-        col_ptr.push(row_idx.len());
-    }
-    let sym = SymbolicSparseColMatRef::new_checked(m, m, &col_ptr, None, &row_idx);
-    let key = pattern_key(win, pattern, graph.n_edges());
-    let entry = CACHE.with(|cache| -> Result<Rc<RefCell<CachedFactor>>, OmniscapeError> {
+    g_node: usize,
+) -> Result<Rc<RefCell<CachedFactor>>, OmniscapeError> {
+    CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(e) = cache.entries.get(&key) {
             return Ok(e.clone());
         }
-        let coords: Vec<(u32, u32)> = (0..n)
-            .filter(|&k| k != g_node)
-            .map(|k| ((cells[k] / win.cols) as u32, (cells[k] % win.cols) as u32))
-            .collect();
+        let (n, nf, cols) = (ws.cells.len(), offs.len(), win.cols);
+        let m = n - 1;
+        let red = |k: usize| if k > g_node { k - 1 } else { k };
+        // Lower triangle, column by column: diagonal first, then the later neighbours.
+        let mut col_ptr = Vec::with_capacity(m + 1);
+        let mut row_idx = Vec::with_capacity(m * (nf + 1));
+        col_ptr.push(0usize);
+        for k in 0..n {
+            if k == g_node {
+                continue;
+            }
+            row_idx.push(red(k));
+            let c = ws.cells[k];
+            let (i, j) = (c / cols, c % cols);
+            for (o, &(di, dj, _)) in offs.iter().enumerate() {
+                if ws.links[k * nf + o] != 0.0 {
+                    let l = ws.node_of[(i + di) * cols + (j as isize + dj) as usize] as usize;
+                    if l != g_node {
+                        row_idx.push(red(l));
+                    }
+                }
+            }
+            col_ptr.push(row_idx.len());
+        }
+        let sym = SymbolicSparseColMatRef::new_checked(m, m, &col_ptr, None, &row_idx);
+        let coords: Vec<(u32, u32)> =
+            (0..n).filter(|&k| k != g_node).map(|k| ((ws.cells[k] / cols) as u32, (ws.cells[k] % cols) as u32)).collect();
         let symbolic = if m > 64 {
             let (fwd, inv) = nested_dissection(&coords);
             let p = faer::perm::PermRef::<'_, usize>::new_checked(&fwd, &inv, m);
@@ -186,48 +320,61 @@ fn solve_grounded(
         if cache.entries.len() >= CACHE_LIMIT {
             cache.entries.clear();
         }
-        let e = Rc::new(RefCell::new(CachedFactor { symbolic, uniform_values: None }));
+        let e = Rc::new(RefCell::new(CachedFactor { col_ptr, row_idx, symbolic, uniform_values: None }));
         cache.entries.insert(key, e.clone());
         Ok(e)
-    })?;
-    let mut entry = entry.borrow_mut();
-    let cached = if uniform { entry.uniform_values.take() } else { None };
-    let values = match cached {
-        Some(v) => v,
-        None => {
-            let symbolic = &entry.symbolic;
-            let mut values = vec![0.0; symbolic.len_val()];
-            let mut buf = MemBuffer::try_new(symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()))
-                .map_err(|_| OmniscapeError::Numerical("out of memory for a window factorization".into()))?;
-            symbolic
-                .factorize_numeric_llt::<f64>(
-                    &mut values,
-                    SparseColMatRef::new(sym, &vals),
-                    Side::Lower,
-                    Default::default(),
-                    Par::Seq,
-                    MemStack::new(&mut buf),
-                    Default::default(),
-                )
-                .map_err(|e| {
-                    OmniscapeError::Numerical(format!(
-                        "window Cholesky failed ({e:?}): conductances span too wide a range for double precision"
-                    ))
-                })?;
-            values
-        }
+    })
+}
+
+/// Circuitscape's node currents: for each node the larger of its total inflow and outflow,
+/// leaving out branch currents below 1e-8 of the largest. Mapped back to window cells.
+fn node_currents(ws: &mut Workspace, offs: &[(usize, isize, bool)], cols: usize, len: usize) -> Vec<f64> {
+    let (n, nf) = (ws.cells.len(), offs.len());
+    let v = &ws.voltages;
+    let later = |k: usize, o: usize| -> usize {
+        let c = ws.cells[k];
+        let (di, dj, _) = offs[o];
+        ws.node_of[(c / cols + di) * cols + ((c % cols) as isize + dj) as usize] as usize
     };
-    {
-        let symbolic = &entry.symbolic;
-        let llt = LltRef::<'_, usize, f64>::new(symbolic, &values);
-        let mut buf = MemBuffer::try_new(symbolic.solve_in_place_scratch::<f64>(1, Par::Seq))
-            .map_err(|_| OmniscapeError::Numerical("out of memory for a window solve".into()))?;
-        llt.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(rhs, m, 1), Par::Seq, MemStack::new(&mut buf));
+    let mut maxcur = 0.0f64;
+    for k in 0..n {
+        for o in 0..nf {
+            let g = ws.links[k * nf + o];
+            if g != 0.0 {
+                maxcur = maxcur.max((g * (v[k] - v[later(k, o)])).abs());
+            }
+        }
     }
-    if uniform {
-        entry.uniform_values = Some(values);
+    let thr = 1e-8 * maxcur;
+    ws.inflow.clear();
+    ws.inflow.resize(n, 0.0);
+    ws.outflow.clear();
+    ws.outflow.resize(n, 0.0);
+    for k in 0..n {
+        for o in 0..nf {
+            let g = ws.links[k * nf + o];
+            if g == 0.0 {
+                continue;
+            }
+            let l = later(k, o);
+            let cur = g * (v[k] - v[l]);
+            if cur.abs() < thr {
+                continue;
+            }
+            if cur > 0.0 {
+                ws.outflow[k] += cur;
+                ws.inflow[l] += cur;
+            } else {
+                ws.inflow[k] -= cur;
+                ws.outflow[l] -= cur;
+            }
+        }
     }
-    Ok(())
+    let mut out = vec![0.0; len];
+    for (k, &c) in ws.cells.iter().enumerate() {
+        out[c] = ws.inflow[k].max(ws.outflow[k]);
+    }
+    out
 }
 
 /// Supernodal factorization: for windows of a few thousand cells it is about a quarter faster

@@ -97,6 +97,17 @@ impl<T: Cells + Send + ?Sized> Cells for std::sync::Arc<T> {
     }
 }
 
+/// Targets per thread solved between two in-order additions into a block row's band: enough to
+/// keep every thread busy to the end of the chunk, few enough to bound the maps held at once.
+pub const TARGETS_PER_THREAD: usize = 64;
+
+/// One target's corrected maps over its window (`None`: nothing flows).
+struct TargetMaps {
+    win: Window,
+    current: Option<Vec<f64>>,
+    flow: Option<Vec<f64>>,
+}
+
 /// Settings of the moving-window engine.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -208,7 +219,8 @@ impl Engine {
         first.saturating_sub(halo)..(last + halo + 1).min(self.dims.rows)
     }
 
-    /// The currents of one block row.
+    /// The currents of one block row. Its targets are solved in parallel, a chunk at a time,
+    /// and added left to right, so the sums do not depend on the number of threads.
     pub fn solve_block_row(&self, k: usize, cells: &dyn Cells) -> Result<(BandPartial, usize), OmniscapeError> {
         let p = &self.settings.window;
         let rows = self.band_rows(k);
@@ -221,23 +233,41 @@ impl Engine {
             flow: self.settings.flow_potential.then(|| vec![0.0; rows.len() * cols]),
         };
         let ty = self.target_row(k);
-        let mut solved = 0;
-        for j in 0..self.block_cols() {
-            let tx = p.block_radius() + j * p.block_size;
-            let strength = block_strength(ty, tx, p.block_radius(), self.dims, |r, c| cells.source(r, c));
-            if !(strength > 0.0) {
-                continue;
+        let targets: Vec<(usize, f64)> = (0..self.block_cols())
+            .map(|j| p.block_radius() + j * p.block_size)
+            .map(|tx| (tx, block_strength(ty, tx, p.block_radius(), self.dims, |r, c| cells.source(r, c))))
+            .filter(|(_, strength)| *strength > 0.0)
+            .collect();
+        let chunk = rayon::current_num_threads() * TARGETS_PER_THREAD;
+        for part in targets.chunks(chunk) {
+            let maps: Vec<TargetMaps> =
+                part.par_iter().map(|&(tx, strength)| self.solve_target(ty, tx, strength, cells)).collect::<Result<_, _>>()?;
+            for m in maps {
+                let add = |target: &mut [f64], map: &[f64]| {
+                    for i in 0..m.win.rows {
+                        let out = (m.win.row0 + i - band.row0) * cols + m.win.col0;
+                        let row = &map[i * m.win.cols..(i + 1) * m.win.cols];
+                        for (t, v) in target[out..out + m.win.cols].iter_mut().zip(row) {
+                            *t += *v;
+                        }
+                    }
+                };
+                if let Some(c) = &m.current {
+                    add(&mut band.current, c);
+                }
+                if let (Some(f), Some(acc)) = (&m.flow, band.flow.as_mut()) {
+                    add(acc, f);
+                }
             }
-            solved += 1;
-            self.solve_target(ty, tx, strength, cells, &mut band)?;
         }
-        Ok((band, solved))
+        Ok((band, targets.len()))
     }
 
-    fn solve_target(&self, ty: usize, tx: usize, strength: f64, cells: &dyn Cells, band: &mut BandPartial) -> Result<(), OmniscapeError> {
+    /// The window of the target at `(ty, tx)` and the current each of its cells injects
+    /// (Omniscape's source rules, conditional connectivity applied).
+    fn target_sources(&self, ty: usize, tx: usize, strength: f64, cells: &dyn Cells) -> (Window, Vec<f64>) {
         let p = &self.settings.window;
-        let reach = p.reach();
-        let win = Window::around(ty, tx, reach, self.dims);
+        let win = Window::around(ty, tx, p.reach(), self.dims);
         let mut sources = window_sources(&win, p, self.dims, strength, |r, c| cells.source(r, c));
         if cells.n_conditions() > 0 {
             let present: Vec<Box<dyn Fn(usize, usize) -> f64 + '_>> =
@@ -249,6 +279,45 @@ impl Engine {
                 .collect();
             apply_conditions(&mut sources, &win, p.block_radius(), self.dims, &views);
         }
+        (win, sources)
+    }
+
+    /// An upper bound of every cell's flow potential that holds for any exact solve: in a
+    /// resistive circuit whose sources all drain to one ground, no node carries more than the
+    /// current injected, so a cell's flow potential is at most the sum, over the windows that
+    /// cover it, of the window's injected current times the cell's artifact-correction factor.
+    /// Used to show that a peer's map is not the solution of the circuits it describes.
+    pub fn flow_potential_bound(&self, cells: &dyn Cells) -> Vec<f64> {
+        let p = &self.settings.window;
+        let cols = self.dims.cols;
+        let mut bound = vec![0.0; self.dims.rows * cols];
+        for k in 0..self.block_rows() {
+            let ty = self.target_row(k);
+            for j in 0..self.block_cols() {
+                let tx = p.block_radius() + j * p.block_size;
+                let strength = block_strength(ty, tx, p.block_radius(), self.dims, |r, c| cells.source(r, c));
+                if !(strength > 0.0) {
+                    continue;
+                }
+                let (win, sources) = self.target_sources(ty, tx, strength, cells);
+                let injected: f64 = sources.iter().filter(|s| **s > 0.0).sum();
+                let factors = self.correction.as_ref().map(|c| c.for_window(&win, p.reach(), self.dims));
+                for i in 0..win.rows {
+                    for jj in 0..win.cols {
+                        let f = factors.as_ref().map_or(1.0, |f| f[i * win.cols + jj]);
+                        bound[(win.row0 + i) * cols + win.col0 + jj] += injected * f;
+                    }
+                }
+            }
+        }
+        bound
+    }
+
+    /// One target's current (and flow potential) maps over its window, corrected for block
+    /// artifacts.
+    fn solve_target(&self, ty: usize, tx: usize, strength: f64, cells: &dyn Cells) -> Result<TargetMaps, OmniscapeError> {
+        let reach = self.settings.window.reach();
+        let (win, sources) = self.target_sources(ty, tx, strength, cells);
         let mut conductance = vec![0.0; win.len()];
         for i in 0..win.rows {
             for j in 0..win.cols {
@@ -258,40 +327,27 @@ impl Engine {
             }
         }
         let conn = self.settings.connectivity;
-        let current = window_currents(&win, &conductance, &sources, conn, false)?;
-        let flow = if self.settings.flow_potential {
-            window_currents(&win, &vec![1.0; win.len()], &sources, conn, true)?
+        let mut current = window_currents(&win, &conductance, &sources, conn, false)?;
+        let mut flow = if self.settings.flow_potential {
+            conductance.fill(1.0);
+            window_currents(&win, &conductance, &sources, conn, true)?
         } else {
             None
         };
-        let factors = self.correction.as_ref().map(|c| c.for_window(&win, reach, self.dims));
-        let cols = self.dims.cols;
-        let add = |target: &mut [f64], map: &[f64]| {
-            for i in 0..win.rows {
-                let out = (win.row0 + i - band.row0) * cols + win.col0;
-                for j in 0..win.cols {
-                    let w = i * win.cols + j;
-                    let v = match &factors {
-                        Some(f) => map[w] * f[w],
-                        None => map[w],
-                    };
-                    target[out + j] += v;
+        if let Some(c) = self.correction.as_ref() {
+            let factors = c.for_window(&win, reach, self.dims);
+            for map in [current.as_mut(), flow.as_mut()].into_iter().flatten() {
+                for (v, f) in map.iter_mut().zip(&factors) {
+                    *v *= *f;
                 }
             }
-        };
-        if let Some(c) = current {
-            add(&mut band.current, &c);
         }
-        if let (Some(f), Some(acc)) = (flow, band.flow.as_mut()) {
-            add(acc, &f);
-        }
-        Ok(())
+        Ok(TargetMaps { win, current, flow })
     }
 
-    /// Solves a tile's block rows (in parallel) and sums them in order.
+    /// Solves a tile's block rows (each in parallel) and sums them in order.
     pub fn solve_tile(&self, spec: &TileSpec, cells: &dyn Cells) -> Result<TilePartial, OmniscapeError> {
-        let bands: Vec<(BandPartial, usize)> =
-            spec.block_rows.clone().into_par_iter().map(|k| self.solve_block_row(k, cells)).collect::<Result<_, _>>()?;
+        let bands: Vec<(BandPartial, usize)> = spec.block_rows.clone().map(|k| self.solve_block_row(k, cells)).collect::<Result<_, _>>()?;
         let cols = self.dims.cols;
         // Rows above `seam` are also touched by the previous block row (another tile).
         let seam = if spec.block_rows.start == 0 { 0 } else { self.band_rows(spec.block_rows.start - 1).end };

@@ -52,7 +52,10 @@ pub fn working_set(cfg: &OmniscapeConfig, cols: usize, g: usize) -> u64 {
     let input_rows = g * bs + 2 * halo;
     let input = input_rows * cols * (8 * 3 + 16 * cfg.conditions.len() as u64);
     let output = (g * bs + 2 * reach) * row * (maps + 2);
-    let windows = rayon::current_num_threads() as u64 * 64 * (2 * reach + 1).pow(2) * 8;
+    // Per thread: the maps of a chunk of targets awaiting their in-order addition, and room for
+    // the cached factorizations.
+    let per_thread = crate::engine::TARGETS_PER_THREAD as u64 * maps + 64;
+    let windows = rayon::current_num_threads() as u64 * per_thread * (2 * reach + 1).pow(2) * 8;
     partials + fold + input + output + windows + (64 << 20)
 }
 
