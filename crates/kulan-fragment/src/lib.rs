@@ -32,6 +32,7 @@ mod leaf_prune;
 pub mod geom;
 mod lineset;
 pub mod noding;
+mod numbering;
 pub mod pip;
 pub mod rules;
 mod shared;
