@@ -11,8 +11,13 @@ pub(crate) struct EdgeGrid {
     nx: usize,
     ny: usize,
     start: Vec<u32>,
+    /// Edge ids per cell, with [`HOME`] set in the cell holding the lower-left corner of the
+    /// edge's envelope.
     items: Vec<u32>,
 }
+
+/// Flag on an item: the edge's home cell.
+const HOME: u32 = 1 << 31;
 
 impl EdgeGrid {
     pub(crate) fn new(verts: &[Pt], edges: &[(u32, u32)]) -> Self {
@@ -25,6 +30,7 @@ impl EdgeGrid {
                 bb[3] = bb[3].max(p[1]);
             }
         }
+        assert!(edges.len() < HOME as usize, "fewer than 2^31 edges");
         let n = edges.len().max(1);
         let w = (bb[2] - bb[0]).max(1e-9);
         let h = (bb[3] - bb[1]).max(1e-9);
@@ -55,7 +61,7 @@ impl EdgeGrid {
             for iy in cy0..=cy1 {
                 for ix in cx0..=cx1 {
                     let c = iy * nx + ix;
-                    g.items[fill[c] as usize] = e as u32;
+                    g.items[fill[c] as usize] = e as u32 | if ix == cx0 && iy == cy0 { HOME } else { 0 };
                     fill[c] += 1;
                 }
             }
@@ -68,10 +74,24 @@ impl EdgeGrid {
         if bb[2] < self.x0 || bb[3] < self.y0 || bb[0] > x1 || bb[1] > y1 {
             return;
         }
-        for iy in self.cy(bb[1])..=self.cy(bb[3]) {
-            for ix in self.cx(bb[0])..=self.cx(bb[2]) {
+        let (ix0, ix1, iy0, iy1) = (self.cx(bb[0]), self.cx(bb[2]), self.cy(bb[1]), self.cy(bb[3]));
+        for iy in iy0..=iy1 {
+            for ix in ix0..=ix1 {
                 let c = iy * self.nx + ix;
-                for &e in &self.items[self.start[c] as usize..self.start[c + 1] as usize] {
+                let cell_items = &self.items[self.start[c] as usize..self.start[c + 1] as usize];
+                if ix0 < ix && ix < ix1 && iy0 < iy && iy < iy1 {
+                    // A cell strictly inside the box's cells: every edge listed meets the box
+                    // (cx, cy are monotone), and the lower-left corner of its overlap with the
+                    // box is that of its envelope, unless the envelope starts in an earlier cell.
+                    for &item in cell_items {
+                        if item & HOME != 0 {
+                            f(item & !HOME);
+                        }
+                    }
+                    continue;
+                }
+                for &item in cell_items {
+                    let e = item & !HOME;
                     let (u, v) = edges[e as usize];
                     let (a, b) = (verts[u as usize], verts[v as usize]);
                     let env = [a[0].min(b[0]), a[1].min(b[1]), a[0].max(b[0]), a[1].max(b[1])];
@@ -107,7 +127,8 @@ impl EdgeGrid {
         let mut ix = self.cx(p[0]) as isize;
         while ix >= 0 {
             let c = iy * self.nx + ix as usize;
-            for &e in &self.items[self.start[c] as usize..self.start[c + 1] as usize] {
+            for &item in &self.items[self.start[c] as usize..self.start[c + 1] as usize] {
+                let e = item & !HOME;
                 let (u, v) = edges[e as usize];
                 let (a, b) = (verts[u as usize], verts[v as usize]);
                 let (lo, hi) = if a[1] <= b[1] { (a, b) } else { (b, a) };

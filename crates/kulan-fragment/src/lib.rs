@@ -28,9 +28,11 @@ mod barrier_parts;
 mod clip;
 mod edge_grid;
 pub mod fxhash;
+mod leaf_prune;
 pub mod geom;
 mod lineset;
 pub mod noding;
+mod numbering;
 pub mod pip;
 pub mod rules;
 mod shared;
@@ -39,7 +41,6 @@ mod units;
 
 use geo::{LineString, MultiLineString, MultiPolygon, Polygon};
 use kulan_core::{FeatureId, Range};
-use rayon::prelude::*;
 
 use arrangement::{Arrangement, PipIndex, Ring, UnitInput};
 use geom::{ring_area2, KahanSum, Pt};
@@ -399,9 +400,11 @@ struct UnitPatches {
 
 /// Runs `patches_of` on every unit's rings and sums up.
 fn run_units(units: &[Range], opts: &Options, patches_of: impl Fn(&[Ring]) -> UnitPatches + Sync) -> Fragmentation {
-    // Units run in parallel, a batch of as many as there are threads at a time: the stages inside a
-    // unit are parallel too, and an idle thread waiting there would otherwise start yet another
-    // unit, keeping many large arrangements in memory at once.
+    // Units run in parallel on as many loops as there are threads, each taking the next unit when
+    // done with one: the stages inside a unit are parallel too, and with a plain parallel iterator
+    // a thread waiting there would start yet another unit, keeping many large arrangements in
+    // memory at once. Results go to the unit's own slot, so the order of completion does not
+    // matter.
     let threads = rayon::current_num_threads().max(1);
     let run_unit = |(ui, unit): (usize, &Range)| {
         let rings = oriented_rings(&unit.geometry);
@@ -434,14 +437,27 @@ fn run_units(units: &[Range], opts: &Options, patches_of: impl Fn(&[Ring]) -> Un
         };
         (r, patches)
     };
-    let mut out = Fragmentation::default();
-    for (b, batch) in units.chunks(threads).enumerate() {
-        let got: Vec<(UnitResult, Vec<Patch>)> =
-            batch.par_iter().enumerate().map(|(k, u)| run_unit((b * threads + k, u))).collect();
-        for (r, p) in got {
-            out.units.push(r);
-            out.patches.extend(p);
+    // Largest first (by bounding box), so that no big unit is left running alone at the end.
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    let size = |u: &Range| geo::BoundingRect::bounding_rect(&u.geometry).map_or(0.0, |r| r.width() * r.height());
+    let sizes: Vec<f64> = units.iter().map(size).collect();
+    order.sort_by(|&a, &b| sizes[b].total_cmp(&sizes[a]).then(a.cmp(&b)));
+    let slots: Vec<std::sync::OnceLock<(UnitResult, Vec<Patch>)>> = (0..units.len()).map(|_| std::sync::OnceLock::new()).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    rayon::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|_| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&ui) = order.get(k) else { break };
+                let _ = slots[ui].set(run_unit((ui, &units[ui])));
+            });
         }
+    });
+    let mut out = Fragmentation::default();
+    for slot in slots {
+        let (r, p) = slot.into_inner().expect("every unit ran");
+        out.units.push(r);
+        out.patches.extend(p);
     }
     out
 }

@@ -77,7 +77,8 @@ impl PipIndex {
         !self.meets_ring_envelope(bb) && self.contains([0.5 * (bb[0] + bb[2]), 0.5 * (bb[1] + bb[3])])
     }
 
-    fn meets_ring_envelope(&self, bb: [f64; 4]) -> bool {
+    /// Whether the envelope of some ring segment meets the box `bb` (touching counts).
+    pub(crate) fn meets_ring_envelope(&self, bb: [f64; 4]) -> bool {
         let nb = self.start.len() - 1;
         let band = |y: f64| (((y - self.y0) / self.band).max(0.0) as usize).min(nb - 1);
         for k in band(bb[1])..=band(bb[3]) {

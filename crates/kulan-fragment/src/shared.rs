@@ -12,8 +12,11 @@
 use crate::arrangement::{Arrangement, PipIndex, Ring, F_BARRIER, F_EXCL, F_EXCL_IN_FWD, F_EXCL_IN_REV};
 use crate::barrier_parts::count_parts;
 use crate::geom::Pt;
+use crate::leaf_prune::{prune_leaves, Fate};
 use crate::noding::{Kind, Seg};
 use crate::union_find::UnionFind;
+
+use rayon::prelude::*;
 
 /// Where a shared face lies with respect to one unit.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,6 +51,8 @@ pub(crate) struct UnitFaces {
 pub(crate) struct Shared {
     pub arr: Arrangement,
     face_bbox: Vec<[f64; 4]>,
+    /// The faces on the left of half-edges `2e` and `2e + 1` of each edge `e`.
+    edge_faces: Vec<[u32; 2]>,
     /// Connected component of each vertex.
     comp: Vec<u32>,
     comp_bbox: Vec<[f64; 4]>,
@@ -92,16 +97,20 @@ impl Shared {
             let bb = &mut comp_bbox[c as usize];
             *bb = [bb[0].min(p[0]), bb[1].min(p[1]), bb[2].max(p[0]), bb[3].max(p[1])];
         }
-        Shared { arr, face_bbox, comp, comp_bbox }
+        let left_face = |h: u32| {
+            let c = arr.cycle_of[h as usize] as usize;
+            match arr.face_of_cycle[c] {
+                u32::MAX => arr.container[c],
+                f => f,
+            }
+        };
+        let edge_faces = (0..arr.edges.len() as u32).into_par_iter().map(|e| [left_face(2 * e), left_face(2 * e + 1)]).collect();
+        Shared { arr, face_bbox, edge_faces, comp, comp_bbox }
     }
 
     /// The face on the left of half-edge `h` (`u32::MAX`: the unbounded face).
     fn left_face(&self, h: u32) -> u32 {
-        let c = self.arr.cycle_of[h as usize] as usize;
-        match self.arr.face_of_cycle[c] {
-            u32::MAX => self.arr.container[c],
-            f => f,
-        }
+        self.edge_faces[(h >> 1) as usize][(h & 1) as usize]
     }
 
     /// The faces of the unit with `rings` (exteriors counter-clockwise, holes clockwise).
@@ -131,15 +140,15 @@ impl Shared {
         // the same face on both sides (dangles, bridges) can cut nothing in the unit.
         let mut comp_inside: Vec<Option<bool>> = vec![None; self.comp_bbox.len()];
         let mut comp_is_inside = |c: u32| *comp_inside[c as usize].get_or_insert_with(|| pip.box_inside(self.comp_bbox[c as usize]));
-        let (mut bsegs, mut xsegs, mut inner_pieces) = (Vec::new(), Vec::new(), Vec::new());
+        // Shared edges for the local arrangement, in the order met.
+        let (mut cand, mut inner_pieces) = (Vec::new(), Vec::new());
         let grid = arr.edge_grid().expect("the shared arrangement is prepared for location");
         grid.for_each_in(&arr.verts, &arr.edges, pip.bbox, |e| {
-            let (fl, fr) = (self.left_face(2 * e), self.left_face(2 * e + 1));
+            let [fl, fr] = self.edge_faces[e as usize];
             let (l, r) = (side_of(fl), side_of(fr));
-            let flags = arr.flags[e as usize];
             let (u, v) = arr.edges[e as usize];
             if (l == Side::Inside && r == Side::Inside) || (fl == fr && comp_is_inside(self.comp[u as usize])) {
-                if flags & F_BARRIER != 0 {
+                if arr.flags[e as usize] & F_BARRIER != 0 {
                     for &f in arr.edge_features(e) {
                         inner_pieces.push((f, u, v, 0));
                     }
@@ -149,7 +158,32 @@ impl Shared {
             if l == Side::Outside && r == Side::Outside {
                 return;
             }
+            cand.push(e);
+        });
+        let ends: Vec<(u32, u32)> = cand.iter().map(|&e| arr.edges[e as usize]).collect();
+        let env = |i: usize| {
+            let (a, b) = (arr.verts[ends[i].0 as usize], arr.verts[ends[i].1 as usize]);
+            [a[0].min(b[0]), a[1].min(b[1]), a[0].max(b[0]), a[1].max(b[1])]
+        };
+        let mid = |i: usize| {
+            let (a, b) = (arr.verts[ends[i].0 as usize], arr.verts[ends[i].1 as usize]);
+            [0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1])]
+        };
+        let fate = prune_leaves(&ends, env, |i| arr.flags[cand[i] as usize] & F_EXCL != 0, |i| pip.contains(mid(i)), &pip);
+        let (mut bsegs, mut xsegs) = (Vec::new(), Vec::new());
+        for (i, &e) in cand.iter().enumerate() {
+            let flags = arr.flags[e as usize];
+            let (u, v) = ends[i];
             let (pu, pv) = (arr.verts[u as usize], arr.verts[v as usize]);
+            if let Fate::Drop { inside } = fate[i] {
+                // A dangling end clear of the boundary: wholly inside or outside the unit.
+                if inside && flags & F_BARRIER != 0 {
+                    for &f in arr.edge_features(e) {
+                        inner_pieces.push((f, u, v, 0));
+                    }
+                }
+                continue;
+            }
             if flags & F_BARRIER != 0 {
                 bsegs.push(Seg { a: pu, b: pv, kind: Kind::Barrier, feature: e });
             }
@@ -161,7 +195,7 @@ impl Shared {
                     xsegs.push(Seg { a: pv, b: pu, kind: Kind::Exclusion, feature: e });
                 }
             }
-        });
+        }
         inner.sort_unstable();
         let inside = |g: u32| g != u32::MAX && side[g as usize] == Some(Side::Inside);
 

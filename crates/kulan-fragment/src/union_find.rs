@@ -6,6 +6,11 @@ impl UnionFind {
     pub fn new(n: usize) -> Self {
         UnionFind((0..n as u32).collect())
     }
+    /// Back to `n` singletons, reusing the storage.
+    pub fn reset(&mut self, n: usize) {
+        self.0.clear();
+        self.0.extend(0..n as u32);
+    }
     pub fn find(&mut self, mut x: u32) -> u32 {
         while self.0[x as usize] != x {
             let p = self.0[x as usize];

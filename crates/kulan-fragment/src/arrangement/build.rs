@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use super::{Arrangement, Mode, Ring, F_BARRIER, F_BOUND, F_BOUND_IN_FWD, F_BOUND_IN_REV, F_EXCL, F_EXCL_IN_FWD, F_EXCL_IN_REV};
 use crate::barrier_parts;
 use crate::fxhash::{point_key, FxMap};
+use crate::numbering::{first_seen_ids, sharded_ids};
 use crate::geom::Pt;
 use crate::noding::{node, node_filtered, Kind, Seg};
 use crate::pip::PipIndex;
@@ -35,61 +36,64 @@ impl Arrangement {
         segs.extend(excl_segs);
         let noded = node(&segs);
 
-        // Vertices and raw edges.
-        let mut vmap: FxMap<(u64, u64), u32> = FxMap::default();
-        // Every piece of a segment is an edge; vertices are at most one more per segment.
-        let n_pieces = segs.len() + noded.splits.iter().map(Vec::len).sum::<usize>();
-        vmap.reserve(n_pieces);
-        let mut verts: Vec<Pt> = Vec::with_capacity(n_pieces);
-        let mut vid = |p: Pt, verts: &mut Vec<Pt>| -> u32 {
-            *vmap.entry(point_key(p)).or_insert_with(|| {
-                verts.push(p);
-                (verts.len() - 1) as u32
-            })
-        };
-        let mut emap: FxMap<(u32, u32), u32> = FxMap::default();
-        emap.reserve(n_pieces);
-        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(n_pieces);
-        let mut flags: Vec<u8> = Vec::with_capacity(n_pieces);
-        let mut source: Vec<u32> = Vec::with_capacity(n_pieces);
-        // (feature, u, v, edge) of barrier pieces: for counting parts and to node again.
-        let mut bar_pieces: Vec<(u32, u32, u32, u32)> = Vec::new();
-        // Consecutive segments of a polyline share a vertex: reuse its id without hashing.
-        let mut last_b: Option<(Pt, u32)> = None;
+        // Vertices: the end points of the pieces, segment by segment (`a`, the splits, `b`).
+        let mut seg_start: Vec<u32> = Vec::with_capacity(segs.len() + 1);
+        let mut pts: Vec<Pt> = Vec::with_capacity(2 * segs.len() + noded.splits.iter().map(Vec::len).sum::<usize>());
         for (k, s) in segs.iter().enumerate() {
-            let mut prev = match last_b {
-                Some((p, id)) if p == s.a => id,
-                _ => vid(s.a, &mut verts),
-            };
-            let pts = noded.splits[k].iter().copied().chain(std::iter::once(s.b));
-            for p in pts {
-                let v = vid(p, &mut verts);
-                last_b = Some((p, v));
-                if v == prev {
-                    continue;
-                }
-                let (u, w, fwd) = if prev < v { (prev, v, true) } else { (v, prev, false) };
-                let e = *emap.entry((u, w)).or_insert_with(|| {
-                    edges.push((u, w));
-                    flags.push(0);
-                    source.push(u32::MAX);
-                    (edges.len() - 1) as u32
-                });
-                let f = &mut flags[e as usize];
-                if s.kind != Kind::Boundary {
-                    source[e as usize] = s.feature;
-                }
-                match s.kind {
-                    Kind::Barrier => {
-                        *f |= F_BARRIER;
-                        bar_pieces.push((s.feature, u, w, e));
-                    }
-                    Kind::Boundary => *f |= F_BOUND | if fwd { F_BOUND_IN_FWD } else { F_BOUND_IN_REV },
-                    Kind::Exclusion => *f |= F_EXCL | if fwd { F_EXCL_IN_FWD } else { F_EXCL_IN_REV },
+            seg_start.push(pts.len() as u32);
+            pts.push(s.a);
+            pts.extend_from_slice(&noded.splits[k]);
+            pts.push(s.b);
+        }
+        seg_start.push(pts.len() as u32);
+        let (pt_id, first_pt) = if whole {
+            sharded_ids(&pts.par_iter().map(|&p| point_key(p)).collect::<Vec<_>>())
+        } else {
+            first_seen_ids(&pts.iter().map(|&p| point_key(p)).collect::<Vec<_>>())
+        };
+        let verts: Vec<Pt> = first_pt.iter().map(|&i| pts[i as usize]).collect();
+        drop(first_pt);
+        // Pieces (consecutive distinct vertices of a segment) and the edges they lie on.
+        let mut pieces: Vec<(u32, u32)> = Vec::with_capacity(pts.len());
+        let mut piece_of: Vec<(u32, bool)> = Vec::with_capacity(pts.len());
+        for k in 0..segs.len() {
+            let ids = &pt_id[seg_start[k] as usize..seg_start[k + 1] as usize];
+            let mut prev = ids[0];
+            for &v in &ids[1..] {
+                if v != prev {
+                    pieces.push((prev.min(v), prev.max(v)));
+                    piece_of.push((k as u32, prev < v));
                 }
                 prev = v;
             }
         }
+        let (piece_edge, first_piece) = if whole { sharded_ids(&pieces) } else { first_seen_ids(&pieces) };
+        let edges: Vec<(u32, u32)> = first_piece.iter().map(|&i| pieces[i as usize]).collect();
+        drop(first_piece);
+        let mut flags: Vec<u8> = vec![0; edges.len()];
+        let mut source: Vec<u32> = vec![u32::MAX; edges.len()];
+        // (feature, u, v, edge) of barrier pieces: for counting parts and to node again.
+        let mut bar_pieces: Vec<(u32, u32, u32, u32)> = Vec::new();
+        for (i, &(u, w)) in pieces.iter().enumerate() {
+            let (k, fwd) = piece_of[i];
+            let s = &segs[k as usize];
+            let e = piece_edge[i];
+            let f = &mut flags[e as usize];
+            if s.kind != Kind::Boundary {
+                source[e as usize] = s.feature;
+            }
+            match s.kind {
+                Kind::Barrier => {
+                    *f |= F_BARRIER;
+                    bar_pieces.push((s.feature, u, w, e));
+                }
+                Kind::Boundary => *f |= F_BOUND | if fwd { F_BOUND_IN_FWD } else { F_BOUND_IN_REV },
+                Kind::Exclusion => *f |= F_EXCL | if fwd { F_EXCL_IN_FWD } else { F_EXCL_IN_REV },
+            }
+        }
+        drop(pieces);
+        drop(piece_of);
+        drop(piece_edge);
 
         let keep = if whole { vec![true; edges.len()] } else { inside_edges(rings, &verts, &edges, &flags) };
         let (n_barrier_parts, unit_pieces) = match mode {
@@ -103,11 +107,10 @@ impl Arrangement {
         let valid = !validate || {
             let mut computed = vec![false; verts.len()];
             for (k, s) in segs.iter().enumerate() {
-                for p in &noded.splits[k] {
+                let splits = seg_start[k] as usize + 1..seg_start[k + 1] as usize - 1;
+                for (p, &v) in pts[splits.clone()].iter().zip(&pt_id[splits]) {
                     if *p != s.a && *p != s.b {
-                        if let Some(&v) = vmap.get(&point_key(*p)) {
-                            computed[v as usize] = true;
-                        }
+                        computed[v as usize] = true;
                     }
                 }
             }
@@ -165,8 +168,8 @@ impl Arrangement {
             return Err(((b, r, x), n_barrier_parts, unit_pieces));
         }
         drop(segs);
-        drop(vmap);
-        drop(emap);
+        drop(pts);
+        drop(pt_id);
 
         let mut arr = Arrangement::from_edges(verts, edges, flags, keep, source, !whole, excl_index);
         arr.n_barrier_parts = n_barrier_parts;
