@@ -7,7 +7,8 @@
 //!   short-circuit regions, zero-resistance merging), connected components;
 //! - [`solver`]: the factor-once / solve-many [`solver::LinearSolver`] trait, with a direct sparse
 //!   Cholesky ([`solver::DirectCholesky`]) and multigrid-preconditioned CG ([`amg::MultigridCg`]),
-//!   and an automatic choice from problem size and free memory;
+//!   and an automatic choice from problem size and free memory; [`splitchol`]: the direct solver
+//!   on two cores (the halves of the top separator factored in parallel);
 //! - [`gridmg`]: a memory-lean grid operator (conductances per link, no sparse matrix) with
 //!   geometric multigrid, for rasters too large for the general solvers; [`gridsolve`]: advanced
 //!   mode on it, cells as nodes;
@@ -27,6 +28,7 @@ pub mod graph;
 pub mod gridmg;
 pub mod gridsolve;
 pub mod solver;
+pub mod splitchol;
 
 pub use engine::{node_currents, solve_advanced, ComponentSystem, PairwiseSolver};
 pub use graph::{Connectivity, Graph, RasterGraph, RasterGraphSpec, Scheme};

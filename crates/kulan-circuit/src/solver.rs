@@ -4,7 +4,10 @@
 //! [`Factorization`] then solves any number of right-hand sides, from several threads at once.
 
 use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, LltRef, SymbolicCholesky, SymmetricOrdering};
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
+};
+use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
 
@@ -135,10 +138,12 @@ pub fn choose(kind: SolverKind, n: usize, nnz: usize, concurrent: usize) -> Solv
 }
 
 /// A boxed solver of the given (resolved) kind; `tol` is the iterative solver's relative residual.
+/// The direct solver factors the two halves of a grid's top separator on two cores
+/// ([`crate::splitchol::SplitCholesky`]).
 pub fn make_solver(kind: SolverKind, tol: f64) -> Box<dyn LinearSolver> {
     match kind {
         SolverKind::Iterative => Box::new(crate::amg::MultigridCg { tol, max_iter: 10_000 }),
-        _ => Box::new(DirectCholesky),
+        _ => Box::new(crate::splitchol::SplitCholesky::default()),
     }
 }
 
@@ -147,100 +152,48 @@ pub fn make_solver(kind: SolverKind, tol: f64) -> Box<dyn LinearSolver> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DirectCholesky;
 
-struct CholeskyFactor {
+/// A sparse Cholesky factor with its ordering (faer's symbolic structure and numeric values).
+pub(crate) struct CholeskyFactor {
     n: usize,
     symbolic: SymbolicCholesky<usize>,
     values: Vec<f64>,
 }
 
-impl Factorization for CholeskyFactor {
-    fn n(&self) -> usize {
-        self.n
-    }
-
-    fn solve_in_place(&self, rhs: &mut [f64]) -> Result<SolveStats, CircuitError> {
-        let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.values);
-        let mut buf = MemBuffer::try_new(self.symbolic.solve_in_place_scratch::<f64>(1, Par::Seq))
-            .map_err(|_| CircuitError::OutOfMemory("Cholesky solve workspace".into()))?;
-        let mat = MatMut::from_column_major_slice_mut(rhs, self.n, 1);
-        llt.solve_in_place_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
-        Ok(SolveStats { iterations: 1, relative_residual: 0.0 })
-    }
-
-    /// Blocked triangular solves: the factor is read once per block of columns rather than once
-    /// per column. Blocks have a size set by `ncols` alone (not by the thread count), so the
-    /// output does not depend on RAYON_NUM_THREADS.
-    fn solve_many_in_place(&self, rhs: &mut [f64], ncols: usize) -> Result<Vec<SolveStats>, CircuitError> {
-        use rayon::prelude::*;
-        let n = self.n;
-        assert_eq!(rhs.len(), n * ncols, "right-hand sides must hold n × ncols values");
-        if ncols == 0 {
-            return Ok(Vec::new());
+impl CholeskyFactor {
+    /// Factors the matrix whose lower triangle (diagonal included) is given in CSC form, with
+    /// row indices sorted in each column, in the given ordering (`(forward, inverse)`,
+    /// `forward[new] = old`) or AMD. `supernodal` forces faer's supernodal structure (faer
+    /// picks simplicial or supernodal by itself otherwise). Sequential.
+    pub(crate) fn new(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        vals: &[f64],
+        ordering: Option<&(Vec<usize>, Vec<usize>)>,
+        supernodal: bool,
+    ) -> Result<CholeskyFactor, CircuitError> {
+        let sym = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+        let mut params = CholeskySymbolicParams::default();
+        if supernodal {
+            params.supernodal_flop_ratio_threshold = SupernodalThreshold::FORCE_SUPERNODAL;
         }
-        let width = solve_block_width(ncols);
-        rhs.par_chunks_mut(n * width).try_for_each(|block| {
-            let k = block.len() / n;
-            let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.values);
-            let mut buf = MemBuffer::try_new(self.symbolic.solve_in_place_scratch::<f64>(k, Par::Seq))
-                .map_err(|_| CircuitError::OutOfMemory("Cholesky solve workspace".into()))?;
-            let mat = MatMut::from_column_major_slice_mut(block, n, k);
-            llt.solve_in_place_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
-            Ok::<(), CircuitError>(())
-        })?;
-        Ok(vec![SolveStats { iterations: 1, relative_residual: 0.0 }; ncols])
-    }
-}
-
-/// Columns per blocked solve: at least two blocks (two cores busy), at most 8 columns per block.
-fn solve_block_width(ncols: usize) -> usize {
-    let blocks = ncols.div_ceil(8).max(2).min(ncols);
-    ncols.div_ceil(blocks)
-}
-
-impl LinearSolver for DirectCholesky {
-    fn name(&self) -> &'static str {
-        "direct (sparse Cholesky)"
-    }
-
-    fn factor(&self, a: SpdMatrix, hints: MatrixHints<'_>) -> Result<Box<dyn Factorization>, CircuitError> {
-        let n = a.n;
-        if n == 0 {
-            return Err(CircuitError::Input("empty system".into()));
-        }
-        // Lower triangle in CSC: column j = entries of row j with index >= j.
-        let mut col_ptr = Vec::with_capacity(n + 1);
-        col_ptr.push(0usize);
-        let mut row_idx = Vec::with_capacity(a.idx.len() / 2 + n);
-        let mut vals = Vec::with_capacity(a.idx.len() / 2 + n);
-        for j in 0..n {
-            for p in a.ptr[j]..a.ptr[j + 1] {
-                if a.idx[p] >= j {
-                    row_idx.push(a.idx[p]);
-                    vals.push(a.val[p]);
-                }
-            }
-            col_ptr.push(row_idx.len());
-        }
-        drop(a);
-        let sym = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
-        let perm = hints.grid_coords.filter(|c| c.len() == n && n > 64).map(nested_dissection);
-        let symbolic = match &perm {
+        let symbolic = match ordering {
             Some((fwd, inv)) => {
                 let p = faer::perm::PermRef::<'_, usize>::new_checked(fwd, inv, n);
-                factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Custom(p), Default::default())
+                factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Custom(p), params)
             }
-            None => factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Amd, Default::default()),
+            None => factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Amd, params),
         }
         .map_err(|e| CircuitError::OutOfMemory(format!("symbolic Cholesky: {e:?}")))?;
-        drop(perm);
         let mut values = Vec::new();
         values
             .try_reserve_exact(symbolic.len_val())
             .map_err(|_| CircuitError::OutOfMemory(format!("Cholesky factor of {} values", symbolic.len_val())))?;
         values.resize(symbolic.len_val(), 0.0);
-        let matref = SparseColMatRef::new(sym, &vals);
+        let matref = SparseColMatRef::new(sym, vals);
         // Sequential: faer's threads inside the supernodes were no faster on these matrices
-        // (measured again with the multi-RHS solves); parallelism comes from the solves.
+        // (measured again with the multi-RHS solves); parallelism comes from the solves and
+        // from factoring independent halves ([`crate::splitchol`]).
         let par = Par::Seq;
         let mut buf = MemBuffer::try_new(symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default()))
             .map_err(|_| CircuitError::OutOfMemory("Cholesky workspace".into()))?;
@@ -260,7 +213,94 @@ impl LinearSolver for DirectCholesky {
                      double precision, or the system is singular"
                 ))
             })?;
-        Ok(Box::new(CholeskyFactor { n, symbolic, values }))
+        Ok(CholeskyFactor { n, symbolic, values })
+    }
+
+    pub(crate) fn symbolic(&self) -> &SymbolicCholesky<usize> {
+        &self.symbolic
+    }
+
+    pub(crate) fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Solves the `k` columns of `block` (column-major, `n` rows) in one sequential blocked solve.
+    pub(crate) fn solve_block(&self, block: &mut [f64], k: usize) -> Result<(), CircuitError> {
+        let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.values);
+        let mut buf = MemBuffer::try_new(self.symbolic.solve_in_place_scratch::<f64>(k, Par::Seq))
+            .map_err(|_| CircuitError::OutOfMemory("Cholesky solve workspace".into()))?;
+        let mat = MatMut::from_column_major_slice_mut(block, self.n, k);
+        llt.solve_in_place_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
+        Ok(())
+    }
+}
+
+impl Factorization for CholeskyFactor {
+    fn n(&self) -> usize {
+        self.n
+    }
+
+    fn solve_in_place(&self, rhs: &mut [f64]) -> Result<SolveStats, CircuitError> {
+        self.solve_block(rhs, 1)?;
+        Ok(SolveStats { iterations: 1, relative_residual: 0.0 })
+    }
+
+    /// Blocked triangular solves: the factor is read once per block of columns rather than once
+    /// per column. Blocks have a size set by `ncols` alone (not by the thread count), so the
+    /// output does not depend on RAYON_NUM_THREADS.
+    fn solve_many_in_place(&self, rhs: &mut [f64], ncols: usize) -> Result<Vec<SolveStats>, CircuitError> {
+        use rayon::prelude::*;
+        let n = self.n;
+        assert_eq!(rhs.len(), n * ncols, "right-hand sides must hold n × ncols values");
+        if ncols == 0 {
+            return Ok(Vec::new());
+        }
+        let width = solve_block_width(ncols);
+        rhs.par_chunks_mut(n * width).try_for_each(|block| self.solve_block(block, block.len() / n))?;
+        Ok(vec![SolveStats { iterations: 1, relative_residual: 0.0 }; ncols])
+    }
+}
+
+/// Columns per blocked solve: at least two blocks (two cores busy), at most 8 columns per block.
+fn solve_block_width(ncols: usize) -> usize {
+    let blocks = ncols.div_ceil(8).max(2).min(ncols);
+    ncols.div_ceil(blocks)
+}
+
+/// The lower triangle (diagonal included) of a symmetric CSR matrix, in CSC form: column `j`
+/// holds the entries of row `j` with index `>= j`, sorted as the rows are.
+pub(crate) fn lower_csc(a: &SpdMatrix) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
+    let n = a.n;
+    let mut col_ptr = Vec::with_capacity(n + 1);
+    col_ptr.push(0usize);
+    let mut row_idx = Vec::with_capacity(a.idx.len() / 2 + n);
+    let mut vals = Vec::with_capacity(a.idx.len() / 2 + n);
+    for j in 0..n {
+        for p in a.ptr[j]..a.ptr[j + 1] {
+            if a.idx[p] >= j {
+                row_idx.push(a.idx[p]);
+                vals.push(a.val[p]);
+            }
+        }
+        col_ptr.push(row_idx.len());
+    }
+    (col_ptr, row_idx, vals)
+}
+
+impl LinearSolver for DirectCholesky {
+    fn name(&self) -> &'static str {
+        "direct (sparse Cholesky)"
+    }
+
+    fn factor(&self, a: SpdMatrix, hints: MatrixHints<'_>) -> Result<Box<dyn Factorization>, CircuitError> {
+        let n = a.n;
+        if n == 0 {
+            return Err(CircuitError::Input("empty system".into()));
+        }
+        let (col_ptr, row_idx, vals) = lower_csc(&a);
+        drop(a);
+        let perm = hints.grid_coords.filter(|c| c.len() == n && n > 64).map(nested_dissection);
+        Ok(Box::new(CholeskyFactor::new(n, &col_ptr, &row_idx, &vals, perm.as_ref(), false)?))
     }
 }
 
@@ -285,6 +325,27 @@ fn nd_recurse(coords: &[(u32, u32)], ids: &mut [usize], order: &mut Vec<usize>) 
         order.extend_from_slice(ids);
         return;
     }
+    match split_line(coords, ids) {
+        Some((mut lo, mut hi, sep)) => {
+            nd_recurse(coords, &mut lo, order);
+            nd_recurse(coords, &mut hi, order);
+            order.extend_from_slice(&sep);
+        }
+        None => {
+            ids.sort_unstable_by_key(|&i| coords[i]);
+            order.extend_from_slice(ids);
+        }
+    }
+}
+
+/// One nested-dissection step: the grid line through the median across the longer side of the
+/// bounding box of `ids` (reordered in place) separates the nodes before it (`lo`) from those
+/// after it (`hi`); with 4 or 8 neighbours no link joins `lo` and `hi`. Returns `(lo, hi, sep)`,
+/// `sep` sorted by coordinates, or `None` when the nodes do not span two grid lines.
+pub(crate) fn split_line(coords: &[(u32, u32)], ids: &mut [usize]) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+    if ids.is_empty() {
+        return None;
+    }
     let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0u32, u32::MAX, 0u32);
     for &i in ids.iter() {
         let (r, c) = coords[i];
@@ -294,8 +355,7 @@ fn nd_recurse(coords: &[(u32, u32)], ids: &mut [usize], order: &mut Vec<usize>) 
         c1 = c1.max(c);
     }
     if r1 == r0 && c1 == c0 {
-        order.extend_from_slice(ids);
-        return;
+        return None;
     }
     let by_row = (r1 - r0) >= (c1 - c0);
     let key = |i: usize| if by_row { coords[i].0 } else { coords[i].1 };
@@ -311,14 +371,10 @@ fn nd_recurse(coords: &[(u32, u32)], ids: &mut [usize], order: &mut Vec<usize>) 
         }
     }
     if lo.is_empty() && hi.is_empty() {
-        sep.sort_unstable_by_key(|&i| coords[i]);
-        order.extend_from_slice(&sep);
-        return;
+        return None;
     }
-    nd_recurse(coords, &mut lo, order);
-    nd_recurse(coords, &mut hi, order);
     sep.sort_unstable_by_key(|&i| coords[i]);
-    order.extend_from_slice(&sep);
+    Some((lo, hi, sep))
 }
 
 #[cfg(test)]
