@@ -58,49 +58,61 @@ impl PackedRTree {
         self.level_starts[1]
     }
 
-    /// The box of item `i`.
-    #[inline]
-    pub fn item_box(&self, i: usize) -> &Bbox {
-        &self.boxes[i]
-    }
-
     /// Calls `visit` with every item whose box meets `query`, in ascending order.
     pub fn query(&self, query: &Bbox, mut visit: impl FnMut(usize)) {
+        self.search(
+            |b| if intersects(b, query) { Settle::Open } else { Settle::Skip },
+            |i, _| visit(i),
+        );
+    }
+
+    /// Walks the tree deciding node by node: `settle` looks at a node's (or item's) box and
+    /// says whether to skip everything under it, to take everything under it as it is, or to
+    /// look closer. `visit` gets each item not skipped, in ascending order, with
+    /// [`Settle::All`] when a box around it was settled whole and [`Settle::Open`] otherwise.
+    ///
+    /// `settle` must be monotone: whatever it says of a box holds for every box inside it.
+    pub fn search(&self, mut settle: impl FnMut(&Bbox) -> Settle, mut visit: impl FnMut(usize, Settle)) {
         let levels = self.level_starts.len() - 1;
         if self.len() == 0 {
             return;
         }
         // (level, index within the level) of the nodes still to open; at most NODE_SIZE per level.
         let mut stack: Vec<(usize, usize)> = Vec::with_capacity(levels * NODE_SIZE);
-        let root_level = levels - 1;
-        if intersects(&self.boxes[self.level_starts[root_level]], query) {
-            if root_level == 0 {
-                visit(0);
-                return;
-            }
-            stack.push((root_level, 0));
-        }
+        stack.push((levels - 1, 0));
         while let Some((level, node)) = stack.pop() {
-            let child_level = level - 1;
-            let (start, end) = (self.level_starts[child_level], self.level_starts[child_level + 1]);
-            let first = start + node * NODE_SIZE;
-            let last = end.min(first + NODE_SIZE);
-            if child_level == 0 {
-                for i in first..last {
-                    if intersects(&self.boxes[i], query) {
-                        visit(i);
+            match settle(&self.boxes[self.level_starts[level] + node]) {
+                Settle::Skip => {}
+                Settle::All => {
+                    // A node at level L covers items node·16^L up to (node + 1)·16^L.
+                    let span = NODE_SIZE.pow(level as u32);
+                    for i in node * span..self.len().min((node + 1) * span) {
+                        visit(i, Settle::All);
                     }
                 }
-            } else {
-                // Pushed in reverse so that the lowest child is opened first.
-                for i in (first..last).rev() {
-                    if intersects(&self.boxes[i], query) {
-                        stack.push((child_level, i - start));
+                Settle::Open if level == 0 => visit(node, Settle::Open),
+                Settle::Open => {
+                    let (start, end) = (self.level_starts[level - 1], self.level_starts[level]);
+                    let first = node * NODE_SIZE;
+                    // Pushed in reverse so that the lowest child is opened first.
+                    for child in (first..(end - start).min(first + NODE_SIZE)).rev() {
+                        stack.push((level - 1, child));
                     }
                 }
             }
         }
     }
+}
+
+/// What [`PackedRTree::search`] does with a box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// Nothing under it is wanted.
+    Skip,
+    /// Everything under it is wanted, without looking closer.
+    All,
+    /// Look at what is under it.
+    Open,
 }
 
 /// Position of a point along a Hilbert curve filling a 2^16 × 2^16 grid.
@@ -180,6 +192,35 @@ mod tests {
                 assert_eq!(got, brute(&boxes, &q), "n = {n}, query {q:?}");
             }
         }
+    }
+
+    #[test]
+    fn search_settles_whole_nodes_like_item_by_item() {
+        let mut seed = 11;
+        let boxes: Vec<Bbox> = (0..5000)
+            .map(|_| {
+                let (x, y) = (lcg(&mut seed) * 100.0, lcg(&mut seed) * 100.0);
+                [x, y, x + lcg(&mut seed), y + lcg(&mut seed)]
+            })
+            .collect();
+        let tree = PackedRTree::new(boxes.clone());
+        // Monotone: boxes wholly within [20, 60]² are taken, boxes missing [10, 70]² skipped.
+        let settle = |b: &Bbox| {
+            if b[0] >= 20.0 && b[1] >= 20.0 && b[2] <= 60.0 && b[3] <= 60.0 {
+                Settle::All
+            } else if !intersects(b, &[10.0, 10.0, 70.0, 70.0]) {
+                Settle::Skip
+            } else {
+                Settle::Open
+            }
+        };
+        let mut got = Vec::new();
+        tree.search(settle, |i, s| got.push((i, s == Settle::All)));
+        let want: Vec<(usize, bool)> =
+            (0..boxes.len()).filter(|&i| settle(&boxes[i]) != Settle::Skip).map(|i| (i, settle(&boxes[i]) == Settle::All)).collect();
+        let all: Vec<usize> = got.iter().filter(|g| g.1).map(|g| g.0).collect();
+        assert!(all.len() > 100, "some items are taken whole");
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -116,6 +116,18 @@ impl CellMask {
         (clamp((p.x - self.origin.x) / self.cell.x, self.nx), clamp((p.y - self.origin.y) / self.cell.y, self.ny))
     }
 
+    /// A point at `p`'s height in the nearest cell of its row (east first, then west) that no
+    /// edge comes near, and whether that cell is inside.
+    fn settled_cell_in_row(&self, p: Coord<f64>) -> Option<(Coord<f64>, bool)> {
+        let (i, j) = self.cell_of(p, 0);
+        let row = &self.state[j * self.nx..(j + 1) * self.nx];
+        let settled = |k: usize| (row[k] != BOUNDARY).then(|| {
+            // The cell's centre column: a whole cell away from any edge, so rounding cannot matter.
+            (Coord { x: self.origin.x + (k as f64 + 0.5) * self.cell.x, y: p.y }, row[k] == INSIDE)
+        });
+        (i + 1..self.nx).find_map(settled).or_else(|| (0..i).rev().find_map(settled))
+    }
+
     /// Inside or outside for a box that meets no boundary cell; `None` when it might.
     #[inline]
     fn classify(&self, env: &Bbox) -> Option<bool> {
@@ -170,14 +182,41 @@ impl Boundary {
 
     /// True when `p` is inside the area or on its boundary.
     ///
-    /// Casts a horizontal ray towards the nearer side of the bounding box and counts the edges it
-    /// crosses, with the half-open rule so that a ray through a vertex counts once.
+    /// Near the boundary, walks from `p` along its cell row to the nearest cell no edge comes
+    /// near, whose side the mask knows, and counts the edges crossed on the way (half-open rule,
+    /// so that passing through a vertex counts once). Without such a cell, casts a ray to the
+    /// nearer side of the bounding box instead.
     pub fn contains(&self, p: Coord<f64>) -> bool {
         if let Some(inside) = self.classify_box(&[p.x, p.y, p.x, p.y]) {
             return inside;
         }
-        ray_cast(&self.edges, &self.tree, self.min, self.max, p)
+        match self.mask.settled_cell_in_row(p) {
+            Some((q, q_inside)) => walk_to(&self.edges, &self.tree, p, q, q_inside),
+            None => ray_cast(&self.edges, &self.tree, self.min, self.max, p),
+        }
     }
+}
+
+/// Whether `p` is inside or on the boundary, given a point `q` at the same height, off every
+/// edge, that is inside exactly when `q_inside`: each edge crossed between them flips the side.
+fn walk_to(edges: &[Edge], tree: &PackedRTree, p: Coord<f64>, q: Coord<f64>, q_inside: bool) -> bool {
+    let (mut flips, mut on_boundary) = (false, false);
+    tree.query(&segment_box(p, q), |i| {
+        let e = &edges[i];
+        let (lo, hi) = if e.a.y <= e.b.y { (e.a, e.b) } else { (e.b, e.a) };
+        if orient(lo, hi, p) == 0.0 && on_segment(lo, hi, p) {
+            on_boundary = true;
+        }
+        if !(lo.y <= p.y && p.y < hi.y) {
+            return;
+        }
+        // The edge passes between p and q when they lie on opposite sides of it (q is never on it).
+        let (o_p, o_q) = (orient(lo, hi, p), orient(lo, hi, q));
+        if o_p != 0.0 && (o_p > 0.0) != (o_q > 0.0) {
+            flips = !flips;
+        }
+    });
+    on_boundary || (q_inside != flips)
 }
 
 /// `v.floor() as isize` without the call into libm (x86-64 without SSE4.1 has no rounding
@@ -242,6 +281,40 @@ mod tests {
         assert!(!c(11.0, 5.0) && !c(-1.0, 4.0));
         assert!(c(2.0, 4.0) && c(8.0, 4.0), "ray through the hole's vertices");
         assert!(c(9.0, 6.0) && c(1.0, 6.0));
+    }
+
+    #[test]
+    fn walking_to_a_settled_cell_agrees_with_the_full_ray() {
+        // A wiggly star with a hole, sampled densely around its edges and on its vertices.
+        let n = 400;
+        let ring = |r0: f64, amp: f64, k: f64, rev: bool| {
+            let mut pts: Vec<Coord<f64>> = (0..n)
+                .map(|i| {
+                    let t = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = r0 * (1.0 + amp * (k * t).sin());
+                    Coord { x: (r * t.cos() * 100.0).round() / 100.0, y: (r * t.sin() * 100.0).round() / 100.0 }
+                })
+                .collect();
+            if rev {
+                pts.reverse();
+            }
+            pts.push(pts[0]);
+            geo::LineString::new(pts)
+        };
+        let area = MultiPolygon::new(vec![geo::Polygon::new(ring(100.0, 0.2, 7.0, false), vec![ring(30.0, 0.1, 3.0, true)])]);
+        let b = Boundary::new(&area);
+        let mut checked = 0;
+        for e in b.edges.clone() {
+            for t in [0.0, 0.25, 0.5] {
+                let on = Coord { x: e.a.x + t * (e.b.x - e.a.x), y: e.a.y + t * (e.b.y - e.a.y) };
+                for (dx, dy) in [(0.0, 0.0), (0.3, 0.0), (-0.3, 0.1), (0.0, -0.7), (1.5, 1.5), (-2.0, 0.5)] {
+                    let p = Coord { x: on.x + dx, y: on.y + dy };
+                    assert_eq!(b.contains(p), ray_cast(&b.edges, &b.tree, b.min, b.max, p), "at {p:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 4000);
     }
 
     #[test]

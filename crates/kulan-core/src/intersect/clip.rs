@@ -10,7 +10,7 @@ use geo::{Coord, LineString, MultiLineString};
 
 use super::boundary::{orient, Boundary, Edge};
 use super::index::{distance, BarrierIndex, SegmentRun};
-use crate::packed_rtree::{intersects, segment_box};
+use crate::packed_rtree::{intersects, segment_box, Bbox, Settle};
 
 /// One barrier's share of one range.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,12 +167,36 @@ fn point_at(p: Coord<f64>, q: Coord<f64>, t: f64) -> Coord<f64> {
 pub(crate) fn clip_all(index: &BarrierIndex, boundary: &Boundary, keep_geometry: bool) -> Vec<ClippedBarrier> {
     let mut out: Vec<ClippedBarrier> = Vec::new();
     let mut scratch = Scratch { edges: Vec::new(), near: Vec::new(), hits: SegmentHits::new() };
-    index.tree.query(&boundary.bbox(), |slot| clip_slot(index, boundary, slot, keep_geometry, &mut scratch, &mut out));
+    // A group of barriers whose common box the mask settles is settled whole (the mask's answer
+    // for a box holds for every box inside it).
+    let bbox = boundary.bbox();
+    let settle = |b: &Bbox| {
+        if !intersects(b, &bbox) {
+            return Settle::Skip;
+        }
+        match boundary.classify_box(b) {
+            Some(false) => Settle::Skip,
+            Some(true) => Settle::All,
+            None => Settle::Open,
+        }
+    };
+    index.tree.search(settle, |slot, settled| {
+        if settled == Settle::All && !keep_geometry {
+            // Wholly inside: the whole length, no crossings. The geometry, when wanted, is
+            // gathered by the walk (every run of it is inside too).
+            let length = index.slot_length[slot];
+            if length > 0.0 {
+                out.push(ClippedBarrier { barrier: index.slot_barrier[slot] as usize, length, boundary_crossings: 0, geometry: None });
+            }
+        } else {
+            clip_slot(index, boundary, slot, keep_geometry, &mut scratch, &mut out);
+        }
+    });
     out.sort_unstable_by_key(|c| c.barrier);
     out
 }
 
-/// Clips the barrier in `slot`, appending its share (if any) to `out`.
+/// Clips the barrier in `slot` by walking it, appending its share (if any) to `out`.
 fn clip_slot(
     index: &BarrierIndex,
     boundary: &Boundary,
@@ -182,19 +206,6 @@ fn clip_slot(
     out: &mut Vec<ClippedBarrier>,
 ) {
     let barrier = index.slot_barrier[slot] as usize;
-    match boundary.classify_box(index.tree.item_box(slot)) {
-        Some(false) => return,
-        // Wholly inside: the whole length, no crossings. The geometry, when wanted, is
-        // gathered by the walk below (every run of it is inside too).
-        Some(true) if !keep_geometry => {
-            let length = index.slot_length[slot];
-            if length > 0.0 {
-                out.push(ClippedBarrier { barrier, length, boundary_crossings: 0, geometry: None });
-            }
-            return;
-        }
-        _ => {}
-    }
     let runs = index.runs_of(slot);
     let start = out.len();
     let mut i = 0;

@@ -10,6 +10,7 @@
 //! walking them streams through the caches instead of chasing one pointer per barrier.
 
 use geo::Coord;
+use rayon::prelude::*;
 
 use crate::model::{Barrier, BarrierKind};
 use crate::packed_rtree::{hilbert_order, Bbox, PackedRTree};
@@ -57,7 +58,7 @@ pub struct BarrierIndex {
 impl BarrierIndex {
     pub fn new(barriers: &[Barrier]) -> Self {
         let boxes: Vec<(u32, Bbox)> = barriers
-            .iter()
+            .par_iter()
             .enumerate()
             .filter_map(|(bi, b)| {
                 let coords = b.geometry.0.iter().filter(|part| part.0.len() >= 2).flat_map(|part| part.0.iter());
@@ -67,59 +68,34 @@ impl BarrierIndex {
         let order = hilbert_order(&boxes.iter().map(|(_, env)| *env).collect::<Vec<_>>());
         let vertex_count: usize = barriers.iter().flat_map(|b| b.geometry.0.iter()).map(|p| p.0.len()).sum();
         assert!(vertex_count < u32::MAX as usize, "more than 4 billion barrier vertices");
-        let mut coords = Vec::with_capacity(vertex_count);
-        let mut runs = Vec::new();
-        let mut slot_runs = Vec::with_capacity(order.len() + 1);
-        let mut slot_length = Vec::with_capacity(order.len());
-        let mut slot_barrier = Vec::with_capacity(order.len());
-        let mut slot_boxes = Vec::with_capacity(order.len());
-        for &k in &order {
-            let (bi, env) = boxes[k as usize];
-            slot_barrier.push(bi);
-            slot_boxes.push(env);
-            slot_runs.push(runs.len() as u32);
-            let mut total: Option<f64> = None;
-            for (pi, part) in barriers[bi as usize].geometry.0.iter().enumerate() {
-                let n = part.0.len();
-                if n < 2 {
-                    continue;
+        // Slots are laid out in chunks on all threads, then joined in order.
+        let chunks: Vec<Slots> = order
+            .par_chunks(SLOTS_PER_CHUNK)
+            .map(|chunk| {
+                let mut slots = Slots::default();
+                for &k in chunk {
+                    let (bi, env) = boxes[k as usize];
+                    slots.push(bi, env, &barriers[bi as usize]);
                 }
-                let base = coords.len();
-                coords.extend_from_slice(&part.0);
-                let mut first = 0;
-                let mut part_length = 0.0;
-                while first + 1 < n {
-                    let last = (first + SEGMENTS_PER_RUN).min(n - 1);
-                    let run_coords = &part.0[first..=last];
-                    let length = run_length(run_coords);
-                    part_length += length;
-                    runs.push(SegmentRun {
-                        part: pi as u32,
-                        first: (base + first) as u32,
-                        last: (base + last) as u32,
-                        length,
-                        envelope: envelope_of(run_coords.iter()).expect("a run has vertices"),
-                    });
-                    first = last;
-                }
-                if part_length > 0.0 {
-                    total = Some(total.map_or(part_length, |t| t + part_length));
-                }
-            }
-            slot_length.push(total.unwrap_or(0.0));
+                slots
+            })
+            .collect();
+        let mut all = Slots { coords: Vec::with_capacity(vertex_count), ..Slots::default() };
+        for chunk in chunks {
+            all.append(chunk);
         }
-        slot_runs.push(runs.len() as u32);
+        all.run_start.push(all.runs.len() as u32);
         let kinds = barriers
             .iter()
             .map(|b| BarrierKind::ALL.iter().position(|&k| k == b.kind()).expect("kind is listed in ALL") as u8)
             .collect();
         BarrierIndex {
-            tree: PackedRTree::new(slot_boxes),
-            slot_barrier,
-            slot_runs,
-            runs,
-            coords,
-            slot_length,
+            tree: PackedRTree::new(all.boxes),
+            slot_barrier: all.barrier,
+            slot_runs: all.run_start,
+            runs: all.runs,
+            coords: all.coords,
+            slot_length: all.length,
             kinds,
         }
     }
@@ -134,6 +110,71 @@ impl BarrierIndex {
     #[inline]
     pub(crate) fn coords(&self, run: &SegmentRun) -> &[Coord<f64>] {
         &self.coords[run.first as usize..=run.last as usize]
+    }
+}
+
+/// Slots laid out per parallel chunk.
+const SLOTS_PER_CHUNK: usize = 4096;
+
+/// Consecutive slots under construction; offsets are local until [`Slots::append`] shifts them.
+#[derive(Default)]
+struct Slots {
+    barrier: Vec<u32>,
+    boxes: Vec<Bbox>,
+    run_start: Vec<u32>,
+    runs: Vec<SegmentRun>,
+    coords: Vec<Coord<f64>>,
+    length: Vec<f64>,
+}
+
+impl Slots {
+    fn push(&mut self, bi: u32, env: Bbox, barrier: &Barrier) {
+        self.barrier.push(bi);
+        self.boxes.push(env);
+        self.run_start.push(self.runs.len() as u32);
+        let mut total: Option<f64> = None;
+        for (pi, part) in barrier.geometry.0.iter().enumerate() {
+            let n = part.0.len();
+            if n < 2 {
+                continue;
+            }
+            let base = self.coords.len();
+            self.coords.extend_from_slice(&part.0);
+            let mut first = 0;
+            let mut part_length = 0.0;
+            while first + 1 < n {
+                let last = (first + SEGMENTS_PER_RUN).min(n - 1);
+                let run_coords = &part.0[first..=last];
+                let length = run_length(run_coords);
+                part_length += length;
+                self.runs.push(SegmentRun {
+                    part: pi as u32,
+                    first: (base + first) as u32,
+                    last: (base + last) as u32,
+                    length,
+                    envelope: envelope_of(run_coords.iter()).expect("a run has vertices"),
+                });
+                first = last;
+            }
+            if part_length > 0.0 {
+                total = Some(total.map_or(part_length, |t| t + part_length));
+            }
+        }
+        self.length.push(total.unwrap_or(0.0));
+    }
+
+    fn append(&mut self, other: Slots) {
+        let (run_shift, coord_shift) = (self.runs.len() as u32, self.coords.len() as u32);
+        self.barrier.extend(other.barrier);
+        self.boxes.extend(other.boxes);
+        self.run_start.extend(other.run_start.iter().map(|r| r + run_shift));
+        self.runs.extend(other.runs.into_iter().map(|r| SegmentRun {
+            first: r.first + coord_shift,
+            last: r.last + coord_shift,
+            ..r
+        }));
+        self.coords.extend(other.coords);
+        self.length.extend(other.length);
     }
 }
 

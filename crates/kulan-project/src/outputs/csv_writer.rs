@@ -4,7 +4,7 @@
 //! window is being written, so the file is never held in memory whole and both cores stay busy.
 //! The bytes do not depend on the number of threads or on how the rows are cut into tasks.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -20,27 +20,27 @@ pub(crate) fn write_ordered<T: Sync>(
     path: &Path,
     header: &str,
     tasks: &[T],
-    format: impl Fn(&T, &mut String) + Sync,
+    format: impl Fn(&T, &mut Vec<u8>) + Sync,
 ) -> anyhow::Result<()> {
     let target = AtomicPath::new(path)?;
     let mut file = std::fs::File::create(target.temp()).with_context(|| format!("cannot write {}", path.display()))?;
-    let format_window = |window: &[T]| -> Vec<String> {
+    let format_window = |window: &[T]| -> Vec<Vec<u8>> {
         window
             .par_iter()
             .map(|t| {
-                let mut s = String::new();
+                let mut s = Vec::new();
                 format(t, &mut s);
                 s
             })
             .collect()
     };
-    let write = |file: &mut std::fs::File, chunks: &[String]| -> anyhow::Result<()> {
+    let write = |file: &mut std::fs::File, chunks: &[Vec<u8>]| -> anyhow::Result<()> {
         for c in chunks {
-            file.write_all(c.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            file.write_all(c).with_context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(())
     };
-    write(&mut file, &[header.to_string()])?;
+    write(&mut file, &[header.as_bytes().to_vec()])?;
     let mut windows = tasks.chunks(TASKS_PER_WINDOW);
     let mut pending = windows.next().map(format_window).unwrap_or_default();
     for window in windows {
@@ -58,23 +58,46 @@ pub(crate) fn write_ordered<T: Sync>(
 /// Appends `x` exactly as `format!("{x}")` would, about four times faster (Ryū's shortest
 /// digits, which are the standard library's too, laid out as `Display` lays them out).
 #[inline]
-pub(crate) fn push_f64(out: &mut String, x: f64) {
+pub(crate) fn push_f64(out: &mut Vec<u8>, x: f64) {
     let magnitude = x.abs();
     if (1e-5..1e16).contains(&magnitude) {
         let mut buffer = ryu::Buffer::new();
         let s = buffer.format_finite(x);
         // Ryū writes whole numbers as "12.0"; Display writes "12".
-        out.push_str(s.strip_suffix(".0").unwrap_or(s));
+        out.extend_from_slice(s.strip_suffix(".0").unwrap_or(s).as_bytes());
     } else {
-        use std::fmt::Write as _;
         let _ = write!(out, "{x}");
     }
 }
 
 /// Appends an unsigned integer in decimal.
 #[inline]
-pub(crate) fn push_u64(out: &mut String, n: u64) {
-    out.push_str(itoa::Buffer::new().format(n));
+pub(crate) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Short strings (ids) packed into one buffer, so that looking many of them up in order streams
+/// through memory instead of visiting one allocation each.
+pub(crate) struct PackedStrings {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl PackedStrings {
+    pub fn new<S: AsRef<str>>(strings: impl IntoIterator<Item = S>) -> Self {
+        let (mut bytes, mut ends) = (Vec::new(), Vec::new());
+        for s in strings {
+            bytes.extend_from_slice(s.as_ref().as_bytes());
+            ends.push(bytes.len());
+        }
+        PackedStrings { bytes, ends }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
 }
 
 #[cfg(test)]
@@ -101,16 +124,25 @@ mod tests {
             special.push(r * 10f64.powi((lcg(&mut seed) % 12) as i32));
             special.push((r * 1e6).round() / 100.0);
         }
-        let mut got = String::new();
+        let mut got = Vec::new();
         for x in special {
             got.clear();
             push_f64(&mut got, x);
-            assert_eq!(got, format!("{x}"), "bits {:#x}", x.to_bits());
+            assert_eq!(String::from_utf8_lossy(&got), format!("{x}"), "bits {:#x}", x.to_bits());
         }
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_u64(&mut s, 0);
         push_u64(&mut s, 4_294_967_296);
-        assert_eq!(s, "04294967296");
+        assert_eq!(s, b"04294967296");
+    }
+
+    #[test]
+    fn packed_strings_give_back_each_string() {
+        let ids = ["17", "", "\"a,b\"", "x"];
+        let packed = PackedStrings::new(ids);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(packed.get(i), id.as_bytes());
+        }
     }
 
     fn write_and_read(tasks: &[Vec<u32>], threads: usize) -> Vec<u8> {
@@ -121,9 +153,9 @@ mod tests {
             write_ordered(&path, "a,b\n", tasks, |t, out| {
                 for &v in t {
                     push_u64(out, v as u64);
-                    out.push(',');
+                    out.push(b',');
                     push_f64(out, v as f64 / 7.0);
-                    out.push('\n');
+                    out.push(b'\n');
                 }
             })
         })

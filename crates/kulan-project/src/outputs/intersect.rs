@@ -12,7 +12,7 @@ use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, Loaded, Row
 use kulan_io::AtomicPath;
 use rayon::prelude::*;
 
-use super::csv_writer::{push_f64, push_u64, write_ordered};
+use super::csv_writer::{push_f64, push_u64, write_ordered, PackedStrings};
 
 /// Ranges by id, so every output lists them in the same order.
 pub fn range_order(loaded: &Loaded) -> Vec<usize> {
@@ -87,6 +87,7 @@ const ROWS_PER_TASK: usize = 16_384;
 
 /// A slice of one range's rows of `pairs.csv`.
 struct PairRows<'a> {
+    /// The range's id and a comma.
     range_id: String,
     /// The range's pairs, and the order (by barrier id) they are listed in when it is not theirs.
     pairs: &'a [ClippedBarrier],
@@ -97,8 +98,8 @@ struct PairRows<'a> {
 pub fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
     let ranks = BarrierRanks::new(loaded);
     // Ids are formatted once, not once per pair.
-    let barrier_ids: Vec<String> = loaded.barriers.par_iter().map(|b| csv_field(&b.id)).collect();
-    let kinds: Vec<String> = BarrierKind::ALL.iter().map(|k| k.to_string()).collect();
+    let barrier_ids = PackedStrings::new(loaded.barriers.iter().map(|b| csv_field(&b.id)));
+    let kinds: Vec<String> = BarrierKind::ALL.iter().map(|k| format!(",{k},")).collect();
     let kind_of: Vec<u8> =
         loaded.barriers.iter().map(|b| BarrierKind::ALL.iter().position(|&k| k == b.kind()).unwrap_or(0) as u8).collect();
     let sorted: Vec<Option<Vec<u32>>> = order.par_iter().map(|&ri| ranks.order_if_unsorted(&results[ri].pairs)).collect();
@@ -107,7 +108,7 @@ pub fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersectio
         let n = results[ri].pairs.len();
         for lo in (0..n).step_by(ROWS_PER_TASK) {
             tasks.push(PairRows {
-                range_id: csv_field(&loaded.ranges[ri].id),
+                range_id: format!("{},", csv_field(&loaded.ranges[ri].id)),
                 pairs: &results[ri].pairs,
                 sorted: sorted.as_deref(),
                 rows: lo..n.min(lo + ROWS_PER_TASK),
@@ -118,16 +119,13 @@ pub fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersectio
         out.reserve(t.rows.len() * (t.range_id.len() + 40));
         for row in t.rows.clone() {
             let p = &t.pairs[t.sorted.map_or(row, |s| s[row] as usize)];
-            out.push_str(&t.range_id);
-            out.push(',');
-            out.push_str(&barrier_ids[p.barrier]);
-            out.push(',');
+            out.extend_from_slice(t.range_id.as_bytes());
+            out.extend_from_slice(barrier_ids.get(p.barrier));
+            out.push(b',');
             push_f64(out, p.length);
-            out.push(',');
-            out.push_str(&kinds[kind_of[p.barrier] as usize]);
-            out.push(',');
+            out.extend_from_slice(kinds[kind_of[p.barrier] as usize].as_bytes());
             push_u64(out, p.boundary_crossings.into());
-            out.push('\n');
+            out.push(b'\n');
         }
     })
 }
