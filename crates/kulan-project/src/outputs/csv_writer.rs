@@ -56,11 +56,17 @@ pub(crate) fn write_ordered<T: Sync>(
 }
 
 /// Appends `x` exactly as `format!("{x}")` would, about four times faster (Ryū's shortest
-/// digits, which are the standard library's too, laid out as `Display` lays them out).
+/// digits, laid out as `Display` lays them out).
+///
+/// Both pick the shortest digits that read back as `x` and, among those, the closest to `x`;
+/// they differ only when two candidates are equally close (Ryū rounds such ties to even, the
+/// standard library up). Such a tie needs the exact decimal value of `x` to have at most 18
+/// significant digits, which for 1e-5 ≤ |x| < 1e16 means between 1 and 23 bits after the
+/// binary point; those values go through the standard library.
 #[inline]
 pub(crate) fn push_f64(out: &mut Vec<u8>, x: f64) {
     let magnitude = x.abs();
-    if (1e-5..1e16).contains(&magnitude) {
+    if (1e-5..1e16).contains(&magnitude) && !(1..24).contains(&fraction_bits(x)) {
         let mut buffer = ryu::Buffer::new();
         let s = buffer.format_finite(x);
         // Ryū writes whole numbers as "12.0"; Display writes "12".
@@ -68,6 +74,14 @@ pub(crate) fn push_f64(out: &mut Vec<u8>, x: f64) {
     } else {
         let _ = write!(out, "{x}");
     }
+}
+
+/// How many binary digits a normal, finite `x` has after the binary point (0 for integers).
+fn fraction_bits(x: f64) -> i64 {
+    let bits = x.to_bits();
+    let biased_exponent = ((bits >> 52) & 0x7ff) as i64;
+    let significand = (bits & ((1 << 52) - 1)) | (1 << 52);
+    (1075 - biased_exponent - i64::from(significand.trailing_zeros())).max(0)
 }
 
 /// Appends an unsigned integer in decimal.
@@ -115,7 +129,13 @@ mod tests {
             0.0, -0.0, 1.0, -1.0, 12.0, 0.1, 0.3, 1e-5, 9.999999999999999e-6, 1e-7, 1e15, 1e16, 9999999999999998.0,
             1e17, 123456789.125, f64::MIN_POSITIVE, f64::MAX, f64::EPSILON, 5e-324, 2.5, 1234.5678,
             f64::NAN, f64::INFINITY, f64::NEG_INFINITY,
+            // Ties between two closest candidates, where Ryū and Display round differently.
+            f64::from_bits(0xc313bbd7341d74d1), 1234.0 + 1.0 / 16384.0, 0.5 + 1.0 / 8388608.0,
         ];
+        for k in 1..60 {
+            special.push(1.0 + 1.0 / (1u64 << k) as f64);
+            special.push(1e15 + 0.25 * k as f64);
+        }
         let mut seed = 42;
         for _ in 0..200_000 {
             // Random bit patterns (every magnitude) and random lengths like the engine's.
@@ -130,6 +150,9 @@ mod tests {
             push_f64(&mut got, x);
             assert_eq!(String::from_utf8_lossy(&got), format!("{x}"), "bits {:#x}", x.to_bits());
         }
+        assert_eq!(fraction_bits(1.5), 1);
+        assert_eq!(fraction_bits(12.0), 0);
+        assert_eq!(fraction_bits(0.1), 55);
         let mut s = Vec::new();
         push_u64(&mut s, 0);
         push_u64(&mut s, 4_294_967_296);
