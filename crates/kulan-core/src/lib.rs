@@ -7,6 +7,7 @@
 pub mod geometry;
 pub mod intersect;
 pub mod model;
+mod packed_rtree;
 pub mod raster;
 
 pub use model::{Barrier, BarrierAttrs, BarrierKind, BarrierStatus, FeatureId, Range};

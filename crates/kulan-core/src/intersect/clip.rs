@@ -7,10 +7,10 @@
 //! midpoint. Pieces lying along the boundary count as inside: the range is a closed set.
 
 use geo::{Coord, LineString, MultiLineString};
-use rstar::{Envelope, RTreeObject, AABB};
 
 use super::boundary::{orient, Boundary, Edge};
 use super::index::{distance, BarrierIndex, SegmentRun};
+use crate::packed_rtree::{intersects, segment_box, Bbox, Settle};
 
 /// One barrier's share of one range.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,56 +161,80 @@ fn point_at(p: Coord<f64>, q: Coord<f64>, t: f64) -> Coord<f64> {
 }
 
 /// Clips every barrier near `boundary` to it. Results come sorted by barrier index.
-pub(crate) fn clip_all(index: &BarrierIndex<'_>, boundary: &Boundary, keep_geometry: bool) -> Vec<ClippedBarrier> {
-    let mut near: Vec<(u32, AABB<[f64; 2]>)> =
-        index.tree.locate_in_envelope_intersecting(&boundary.bbox()).map(|b| (b.barrier, b.envelope())).collect();
-    near.sort_unstable_by_key(|&(b, _)| b);
+///
+/// Barriers are visited in the index's spatial order, so that neighbours in space are
+/// neighbours in memory too; the results are sorted by barrier afterwards.
+pub(crate) fn clip_all(index: &BarrierIndex, boundary: &Boundary, keep_geometry: bool) -> Vec<ClippedBarrier> {
     let mut out: Vec<ClippedBarrier> = Vec::new();
     let mut scratch = Scratch { edges: Vec::new(), near: Vec::new(), hits: SegmentHits::new() };
-    for (barrier, envelope) in near {
-        match boundary.classify_box(&envelope) {
-            Some(false) => continue,
+    // A group of barriers whose common box the mask settles is settled whole (the mask's answer
+    // for a box holds for every box inside it).
+    let bbox = boundary.bbox();
+    let settle = |b: &Bbox| {
+        if !intersects(b, &bbox) {
+            return Settle::Skip;
+        }
+        match boundary.classify_box(b) {
+            Some(false) => Settle::Skip,
+            Some(true) => Settle::All,
+            None => Settle::Open,
+        }
+    };
+    index.tree.search(settle, |slot, settled| {
+        if settled == Settle::All && !keep_geometry {
             // Wholly inside: the whole length, no crossings. The geometry, when wanted, is
-            // gathered by the walk below (every run of it is inside too).
-            Some(true) if !keep_geometry => {
-                let length = index.full_length[barrier as usize];
-                if length > 0.0 {
-                    out.push(ClippedBarrier { barrier: barrier as usize, length, boundary_crossings: 0, geometry: None });
-                }
-                continue;
+            // gathered by the walk (every run of it is inside too).
+            let length = index.slot_length[slot];
+            if length > 0.0 {
+                out.push(ClippedBarrier { barrier: index.slot_barrier[slot] as usize, length, boundary_crossings: 0, geometry: None });
             }
-            _ => {}
+        } else {
+            clip_slot(index, boundary, slot, keep_geometry, &mut scratch, &mut out);
         }
-        let runs = index.runs_of(barrier);
-        let mut i = 0;
-        while i < runs.len() {
-            let part = runs[i].part;
-            let mut j = i;
-            while j < runs.len() && runs[j].part == part {
-                j += 1;
-            }
-            let walk = walk_part(index, boundary, barrier, &runs[i..j], keep_geometry, &mut scratch);
-            if walk.length > 0.0 {
-                let mut lines = walk.lines;
-                if let Some(last) = out.last_mut().filter(|c| c.barrier == barrier as usize) {
-                    last.length += walk.length;
-                    last.boundary_crossings += walk.crossings;
-                    if let Some(g) = last.geometry.as_mut() {
-                        g.0.append(&mut lines);
-                    }
-                } else {
-                    out.push(ClippedBarrier {
-                        barrier: barrier as usize,
-                        length: walk.length,
-                        boundary_crossings: walk.crossings,
-                        geometry: keep_geometry.then(|| MultiLineString::new(lines)),
-                    });
-                }
-            }
-            i = j;
-        }
-    }
+    });
+    out.sort_unstable_by_key(|c| c.barrier);
     out
+}
+
+/// Clips the barrier in `slot` by walking it, appending its share (if any) to `out`.
+fn clip_slot(
+    index: &BarrierIndex,
+    boundary: &Boundary,
+    slot: usize,
+    keep_geometry: bool,
+    scratch: &mut Scratch,
+    out: &mut Vec<ClippedBarrier>,
+) {
+    let barrier = index.slot_barrier[slot] as usize;
+    let runs = index.runs_of(slot);
+    let start = out.len();
+    let mut i = 0;
+    while i < runs.len() {
+        let part = runs[i].part;
+        let mut j = i;
+        while j < runs.len() && runs[j].part == part {
+            j += 1;
+        }
+        let walk = walk_part(index, boundary, &runs[i..j], keep_geometry, scratch);
+        if walk.length > 0.0 {
+            let mut lines = walk.lines;
+            if let Some(last) = out[start..].last_mut() {
+                last.length += walk.length;
+                last.boundary_crossings += walk.crossings;
+                if let Some(g) = last.geometry.as_mut() {
+                    g.0.append(&mut lines);
+                }
+            } else {
+                out.push(ClippedBarrier {
+                    barrier,
+                    length: walk.length,
+                    boundary_crossings: walk.crossings,
+                    geometry: keep_geometry.then(|| MultiLineString::new(lines)),
+                });
+            }
+        }
+        i = j;
+    }
 }
 
 struct Scratch {
@@ -219,11 +243,10 @@ struct Scratch {
     hits: SegmentHits,
 }
 
-/// Walks the runs of one part of barrier `barrier`, all of them, in order.
+/// Walks the runs of one part of a barrier, all of them, in order.
 fn walk_part(
-    index: &BarrierIndex<'_>,
+    index: &BarrierIndex,
     boundary: &Boundary,
-    barrier: u32,
     runs: &[SegmentRun],
     keep_geometry: bool,
     s: &mut Scratch,
@@ -234,13 +257,13 @@ fn walk_part(
         let envelope = run.envelope;
         if let Some(inside) = boundary.classify_box(&envelope) {
             if inside {
-                walk.inside_run(|| index.coords(barrier, run), run.length);
+                walk.inside_run(|| index.coords(run), run.length);
             } else {
                 walk.set_state(false);
             }
             continue;
         }
-        let coords = index.coords(barrier, run);
+        let coords = index.coords(run);
         boundary.edges_near(&envelope, &mut s.edges);
         if s.edges.is_empty() {
             if boundary.contains(coords[0]) {
@@ -255,7 +278,7 @@ fn walk_part(
         let mut contiguous_state = walk.state;
         for w in coords.windows(2) {
             let (p, q) = (w[0], w[1]);
-            let env = AABB::from_corners([p.x.min(q.x), p.y.min(q.y)], [p.x.max(q.x), p.y.max(q.y)]);
+            let env = segment_box(p, q);
             // A segment in cells no edge touches has no hits, and the mask knows its side.
             if let Some(inside) = boundary.classify_box(&env) {
                 if inside {
@@ -267,7 +290,7 @@ fn walk_part(
                 continue;
             }
             s.near.clear();
-            s.near.extend(s.edges.iter().filter(|e| env.intersects(&rstar::RTreeObject::envelope(*e))));
+            s.near.extend(s.edges.iter().filter(|e| intersects(&env, &e.envelope())));
             s.hits.clear();
             for e in &s.near {
                 s.hits.add(p, q, e);

@@ -70,7 +70,7 @@ pub struct RangeIntersection {
 }
 
 /// Clips all barriers in `index` to one range.
-pub fn intersect_range(index: &BarrierIndex<'_>, range: &Range, keep_geometry: bool) -> (Vec<ClippedBarrier>, RangeSummary) {
+pub fn intersect_range(index: &BarrierIndex, range: &Range, keep_geometry: bool) -> (Vec<ClippedBarrier>, RangeSummary) {
     let boundary = boundary::Boundary::new(&range.geometry);
     let pairs = clip::clip_all(index, &boundary, keep_geometry);
     let mut length_by_kind = [0.0; 5];
@@ -89,7 +89,7 @@ pub fn intersect_range(index: &BarrierIndex<'_>, range: &Range, keep_geometry: b
 /// Clips all barriers to every range, ranges in parallel; results in range order, identical
 /// whatever the number of threads. `on_range_done` is called once per finished range.
 pub fn intersect_ranges(
-    index: &BarrierIndex<'_>,
+    index: &BarrierIndex,
     ranges: &[Range],
     keep_geometry: bool,
     on_range_done: impl Fn() + Sync,

@@ -6,11 +6,13 @@ use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use kulan_core::intersect::RangeIntersection;
+use kulan_core::intersect::{ClippedBarrier, RangeIntersection};
 use kulan_core::{BarrierKind, FeatureId};
 use kulan_io::vector::{AttrValue, FieldDef, FieldType, GeometryType, Loaded, RowOf, VectorWriter};
 use kulan_io::AtomicPath;
 use rayon::prelude::*;
+
+use super::csv_writer::{push_f64, push_u64, write_ordered, PackedStrings};
 
 /// Ranges by id, so every output lists them in the same order.
 pub fn range_order(loaded: &Loaded) -> Vec<usize> {
@@ -33,8 +35,19 @@ impl BarrierRanks {
         BarrierRanks(rank)
     }
 
+    /// The order that lists `pairs` by barrier id, or `None` when they already are (as when
+    /// ids grow with the barriers' order in the file).
+    fn order_if_unsorted(&self, pairs: &[ClippedBarrier]) -> Option<Vec<u32>> {
+        if pairs.windows(2).all(|w| self.0[w[0].barrier] < self.0[w[1].barrier]) {
+            return None;
+        }
+        let mut idx: Vec<u32> = (0..pairs.len() as u32).collect();
+        idx.sort_unstable_by_key(|&i| self.0[pairs[i as usize].barrier]);
+        Some(idx)
+    }
+
     /// Pairs of one range, sorted by barrier id.
-    fn sorted_pairs<'a>(&self, r: &'a RangeIntersection) -> Vec<&'a kulan_core::intersect::ClippedBarrier> {
+    fn sorted_pairs<'a>(&self, r: &'a RangeIntersection) -> Vec<&'a ClippedBarrier> {
         let mut pairs: Vec<_> = r.pairs.iter().collect();
         pairs.sort_unstable_by_key(|p| self.0[p.barrier]);
         pairs
@@ -69,31 +82,52 @@ pub(crate) fn csv_field(id: &FeatureId) -> String {
     }
 }
 
+/// Rows of `pairs.csv` formatted as one task, at most.
+const ROWS_PER_TASK: usize = 16_384;
+
+/// A slice of one range's rows of `pairs.csv`.
+struct PairRows<'a> {
+    /// The range's id and a comma.
+    range_id: String,
+    /// The range's pairs, and the order (by barrier id) they are listed in when it is not theirs.
+    pairs: &'a [ClippedBarrier],
+    sorted: Option<&'a [u32]>,
+    rows: std::ops::Range<usize>,
+}
+
 pub fn write_pairs_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {
     let ranks = BarrierRanks::new(loaded);
     // Ids are formatted once, not once per pair.
-    let barrier_ids: Vec<String> = loaded.barriers.par_iter().map(|b| csv_field(&b.id)).collect();
-    let kinds: Vec<String> = BarrierKind::ALL.iter().map(|k| k.to_string()).collect();
+    let barrier_ids = PackedStrings::new(loaded.barriers.iter().map(|b| csv_field(&b.id)));
+    let kinds: Vec<String> = BarrierKind::ALL.iter().map(|k| format!(",{k},")).collect();
     let kind_of: Vec<u8> =
         loaded.barriers.iter().map(|b| BarrierKind::ALL.iter().position(|&k| k == b.kind()).unwrap_or(0) as u8).collect();
-    // Each range's rows are formatted on its own thread; the chunks are written in range order.
-    let chunks: Vec<String> = order
-        .par_iter()
-        .map(|&ri| {
-            let mut out = String::with_capacity(results[ri].pairs.len() * 48);
-            let range_id = csv_field(&loaded.ranges[ri].id);
-            for p in ranks.sorted_pairs(&results[ri]) {
-                out.push_str(&range_id);
-                out.push(',');
-                out.push_str(&barrier_ids[p.barrier]);
-                let _ = write!(out, ",{},", p.length);
-                out.push_str(&kinds[kind_of[p.barrier] as usize]);
-                let _ = writeln!(out, ",{}", p.boundary_crossings);
-            }
-            out
-        })
-        .collect();
-    write_chunks(path, std::iter::once("range_id,barrier_id,length_m,kind,boundary_crossings\n".to_string()).chain(chunks))
+    let sorted: Vec<Option<Vec<u32>>> = order.par_iter().map(|&ri| ranks.order_if_unsorted(&results[ri].pairs)).collect();
+    let mut tasks = Vec::new();
+    for (&ri, sorted) in order.iter().zip(&sorted) {
+        let n = results[ri].pairs.len();
+        for lo in (0..n).step_by(ROWS_PER_TASK) {
+            tasks.push(PairRows {
+                range_id: format!("{},", csv_field(&loaded.ranges[ri].id)),
+                pairs: &results[ri].pairs,
+                sorted: sorted.as_deref(),
+                rows: lo..n.min(lo + ROWS_PER_TASK),
+            });
+        }
+    }
+    write_ordered(path, "range_id,barrier_id,length_m,kind,boundary_crossings\n", &tasks, |t, out| {
+        out.reserve(t.rows.len() * (t.range_id.len() + 40));
+        for row in t.rows.clone() {
+            let p = &t.pairs[t.sorted.map_or(row, |s| s[row] as usize)];
+            out.extend_from_slice(t.range_id.as_bytes());
+            out.extend_from_slice(barrier_ids.get(p.barrier));
+            out.push(b',');
+            push_f64(out, p.length);
+            out.extend_from_slice(kinds[kind_of[p.barrier] as usize].as_bytes());
+            push_u64(out, p.boundary_crossings.into());
+            out.push(b'\n');
+        }
+    })
 }
 
 pub fn write_totals_csv(path: &Path, loaded: &Loaded, results: &[RangeIntersection], order: &[usize]) -> anyhow::Result<()> {

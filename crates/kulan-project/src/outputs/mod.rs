@@ -3,5 +3,6 @@
 
 pub mod corridors;
 pub mod crossings;
+mod csv_writer;
 pub mod fragment;
 pub mod intersect;
