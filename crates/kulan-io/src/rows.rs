@@ -11,6 +11,17 @@ use kulan_core::raster::{GeoTransform, Grid};
 use crate::atomic::AtomicPath;
 use crate::error::IoError;
 
+/// Caps GDAL's raster block cache at `bytes` for the rest of the process.
+///
+/// GDAL keeps up to 5 % of physical memory of raster blocks by default, which is more than a
+/// whole row-streamed run may use under a memory budget; streamed access reads and writes each
+/// block about once, so a small cache costs nothing.
+pub fn limit_block_cache(bytes: u64) {
+    // SAFETY: GDALSetCacheMax64 only stores the limit (and flushes blocks beyond it); it is safe
+    // to call at any time, from any thread.
+    unsafe { gdal_sys::GDALSetCacheMax64(bytes.min(i64::MAX as u64) as i64) };
+}
+
 /// Reads rows of band 1 on demand.
 pub struct RowReader {
     ds: Dataset,

@@ -223,6 +223,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             if !cfg.write_as_tif {
                 bail!("--max-memory writes GeoTIFF maps; set write_as_tif = true");
             }
+            // The working set allows 64 MB for I/O; GDAL's default cache could take ~1 GB.
+            kulan_io::rows::limit_block_cache((64 << 20).min(budget / 4));
             let last = std::cell::Cell::new(std::time::Instant::now());
             let report = |done: usize, total: usize| {
                 if last.get().elapsed().as_secs() >= 10 || done == total {
