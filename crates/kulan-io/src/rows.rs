@@ -115,6 +115,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_block_cache_limit_is_what_gdal_then_uses() {
+        limit_block_cache(48 << 20);
+        assert_eq!(unsafe { gdal_sys::GDALGetCacheMax64() }, 48 << 20);
+    }
+
+    #[test]
     fn rows_round_trip_through_a_geotiff() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.tif");
