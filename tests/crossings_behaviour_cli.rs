@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{geojson_lines, kulan, read_csv, Fixture};
+use common::{crosser_and_bouncer_fixes, geojson_lines, kulan, read_csv, Fixture};
 
 /// A 80 km north–south fence at x = 500 km (UTM 48N) and two animals with fixes every 2 h for
 /// 20 days: "crosser" walks back and forth across the fence, "bouncer" walks up to 500 m short
@@ -21,17 +21,7 @@ fn fence_and_tracks(f: &Fixture) -> (String, String) {
             )],
         ),
     );
-    let mut csv = String::from("animal,t,x,y\n");
-    for i in 0..240i64 {
-        let t = 1_700_000_000 + i * 7200;
-        let k = i % 40;
-        let off = if k < 20 { -19_500.0 + 2000.0 * k as f64 } else { 20_500.0 - 2000.0 * (k - 20) as f64 };
-        csv.push_str(&format!("crosser,{t},{},{y0}\n", x0 + off));
-        let k = i % 30;
-        let off = if k < 15 { -28_500.0 + 2000.0 * k as f64 } else { -2_500.0 - 2000.0 * (k - 15) as f64 };
-        csv.push_str(&format!("bouncer,{t},{},{}\n", x0 + off, y0 + 25_000.0));
-    }
-    (fence, f.write("fixes.csv", &csv))
+    (fence, f.write("fixes.csv", &crosser_and_bouncer_fixes(x0, y0)))
 }
 
 fn crossings_args<'a>(fence: &'a str, fixes: &'a str, out: &'a str, buffer: &'a str) -> Vec<&'a str> {

@@ -113,3 +113,21 @@ pub fn shared_dir() -> Option<PathBuf> {
         None
     }
 }
+
+/// GPS fixes (`animal,t,x,y` CSV) every 2 h for 20 days, 2 km steps, of two animals near a
+/// north–south fence at x = `x0`: "crosser" walks back and forth between 19.5 km west and
+/// 20.5 km east of it along y = `y0`; "bouncer", 25 km north, walks from 28.5 km west up to
+/// 500 m short of it and back. No fix lies on the line itself.
+pub fn crosser_and_bouncer_fixes(x0: f64, y0: f64) -> String {
+    let mut csv = String::from("animal,t,x,y\n");
+    for i in 0..240i64 {
+        let t = 1_700_000_000 + i * 7200;
+        let k = i % 40;
+        let off = if k < 20 { -19_500.0 + 2000.0 * k as f64 } else { 20_500.0 - 2000.0 * (k - 20) as f64 };
+        csv.push_str(&format!("crosser,{t},{},{y0}\n", x0 + off));
+        let k = i % 30;
+        let off = if k < 15 { -28_500.0 + 2000.0 * k as f64 } else { -2_500.0 - 2000.0 * (k - 15) as f64 };
+        csv.push_str(&format!("bouncer,{t},{},{}\n", x0 + off, y0 + 25_000.0));
+    }
+    csv
+}

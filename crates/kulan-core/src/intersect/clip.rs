@@ -71,6 +71,15 @@ impl PartWalk {
         }
     }
 
+    /// A segment that no boundary edge crosses, wholly on the side `inside`.
+    fn whole_segment(&mut self, from: Coord<f64>, to: Coord<f64>, inside: bool) {
+        if inside {
+            self.inside_piece(from, to, distance(from, to));
+        } else {
+            self.set_state(false);
+        }
+    }
+
     /// A whole run inside; its vertices are only looked at when the geometry is kept.
     fn inside_run<'c>(&mut self, coords: impl FnOnce() -> &'c [Coord<f64>], length: f64) {
         self.set_state(true);
@@ -281,11 +290,7 @@ fn walk_part(
             let env = segment_box(p, q);
             // A segment in cells no edge touches has no hits, and the mask knows its side.
             if let Some(inside) = boundary.classify_box(&env) {
-                if inside {
-                    walk.inside_piece(p, q, distance(p, q));
-                } else {
-                    walk.set_state(false);
-                }
+                walk.whole_segment(p, q, inside);
                 contiguous_state = Some(inside);
                 continue;
             }
@@ -297,11 +302,7 @@ fn walk_part(
             }
             if s.hits.params.is_empty() {
                 let inside = contiguous_state.unwrap_or_else(|| boundary.contains(p));
-                if inside {
-                    walk.inside_piece(p, q, distance(p, q));
-                } else {
-                    walk.set_state(false);
-                }
+                walk.whole_segment(p, q, inside);
                 contiguous_state = Some(inside);
                 continue;
             }

@@ -23,6 +23,33 @@ fn half(d: Pt) -> u8 {
     }
 }
 
+/// The half-edges leaving each vertex (`2e` for edge `e` = (u, v) leaving u, `2e + 1` leaving v),
+/// grouped by vertex: vertex `v`'s are `half_edges[start[v]..start[v + 1]]`, in edge order.
+/// Only edges for which `use_edge` holds are listed.
+fn incident_half_edges(nv: usize, edges: &[(u32, u32)], use_edge: impl Fn(usize) -> bool) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; nv + 1];
+    for (e, &(u, v)) in edges.iter().enumerate() {
+        if use_edge(e) {
+            start[u as usize + 1] += 1;
+            start[v as usize + 1] += 1;
+        }
+    }
+    for v in 0..nv {
+        start[v + 1] += start[v];
+    }
+    let mut fill: Vec<u32> = start[..nv].to_vec();
+    let mut half_edges = vec![0u32; start[nv] as usize];
+    for (e, &(u, v)) in edges.iter().enumerate() {
+        if use_edge(e) {
+            half_edges[fill[u as usize] as usize] = 2 * e as u32;
+            fill[u as usize] += 1;
+            half_edges[fill[v as usize] as usize] = 2 * e as u32 + 1;
+            fill[v as usize] += 1;
+        }
+    }
+    (start, half_edges)
+}
+
 impl Arrangement {
     /// The arrangement of the noded edges `edges` (vertex pairs, `u < v`) whose `keep` is set,
     /// dangles pruned when `prune`.
@@ -39,28 +66,8 @@ impl Arrangement {
         // Keep the edges inside, then prune dangles.
         let nv = verts.len();
         let mut alive = keep;
-        let mut deg = vec![0u32; nv];
-        for (e, &(u, v)) in edges.iter().enumerate() {
-            if alive[e] {
-                deg[u as usize] += 1;
-                deg[v as usize] += 1;
-            }
-        }
-        // Incident-edge lists (CSR) for pruning and sorting.
-        let mut start = vec![0u32; nv + 1];
-        for v in 0..nv {
-            start[v + 1] = start[v] + deg[v];
-        }
-        let mut fill: Vec<u32> = start[..nv].to_vec();
-        let mut inc = vec![0u32; start[nv] as usize];
-        for (e, &(u, v)) in edges.iter().enumerate() {
-            if alive[e] {
-                inc[fill[u as usize] as usize] = 2 * e as u32;
-                fill[u as usize] += 1;
-                inc[fill[v as usize] as usize] = 2 * e as u32 + 1;
-                fill[v as usize] += 1;
-            }
-        }
+        let (start, inc) = incident_half_edges(nv, &edges, |e| alive[e]);
+        let mut deg: Vec<u32> = start.windows(2).map(|w| w[1] - w[0]).collect();
         let mut stack: Vec<u32> = if prune { (0..nv as u32).filter(|&v| deg[v as usize] == 1).collect() } else { Vec::new() };
         while let Some(v) = stack.pop() {
             if deg[v as usize] != 1 {
@@ -98,24 +105,8 @@ impl Arrangement {
         drop(alive);
 
         // Outgoing half-edges per vertex, sorted counter-clockwise.
-        let mut deg = vec![0u32; nv];
-        for &(u, v) in &edges {
-            deg[u as usize] += 1;
-            deg[v as usize] += 1;
-        }
-        let mut start = vec![0u32; nv + 1];
-        for v in 0..nv {
-            start[v + 1] = start[v] + deg[v];
-        }
-        let mut fill: Vec<u32> = start[..nv].to_vec();
-        let mut out = vec![0u32; start[nv] as usize];
-        for (e, &(u, v)) in edges.iter().enumerate() {
-            out[fill[u as usize] as usize] = 2 * e as u32;
-            fill[u as usize] += 1;
-            out[fill[v as usize] as usize] = 2 * e as u32 + 1;
-            fill[v as usize] += 1;
-        }
-        drop(fill);
+        let (start, mut out) = incident_half_edges(nv, &edges, |_| true);
+        let deg: Vec<u32> = start.windows(2).map(|w| w[1] - w[0]).collect();
         {
             // Sort each vertex's slice in parallel.
             let mut slices: Vec<&mut [u32]> = Vec::with_capacity(nv);
