@@ -241,6 +241,18 @@ impl UnionFind {
 
 const FORWARD4: &[(isize, isize, bool)] = &[(0, 1, false), (1, 0, false)];
 const FORWARD8: &[(isize, isize, bool)] = &[(0, 1, false), (1, 0, false), (1, 1, true), (1, -1, true)];
+/// All neighbours in increasing cell (and so node) order: `(d_row, d_col, diagonal)`.
+const SORTED8: &[(isize, isize, bool)] = &[
+    (-1, -1, true),
+    (-1, 0, false),
+    (-1, 1, true),
+    (0, -1, false),
+    (0, 1, false),
+    (1, -1, true),
+    (1, 0, false),
+    (1, 1, true),
+];
+const SORTED4: &[(isize, isize, bool)] = &[(-1, 0, false), (0, -1, false), (0, 1, false), (1, 0, false)];
 const ALL8: &[(isize, isize, bool)] = &[
     (0, 1, false),
     (1, 0, false),
@@ -251,6 +263,60 @@ const ALL8: &[(isize, isize, bool)] = &[
     (-1, 1, true),
     (-1, -1, true),
 ];
+
+/// The adjacency of a raster whose every node is one cell, row by row in parallel. Node numbers
+/// grow with cell numbers, so visiting the neighbours in cell order gives sorted rows, and a link
+/// takes the same value from both ends (its earlier cell first), as [`Graph::from_edges`] gives.
+fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) -> Graph {
+    use rayon::prelude::*;
+    let (rows, cols, g) = (spec.rows, spec.cols, spec.conductance);
+    let offs = if spec.connectivity == Connectivity::Four { SORTED4 } else { SORTED8 };
+    let clean = |v: f64| if v.is_nan() { 0.0 } else { v.max(0.0) };
+    let per_row: Vec<(Vec<usize>, Vec<usize>, Vec<f64>)> = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let (mut deg, mut adj, mut w) = (Vec::new(), Vec::new(), Vec::new());
+            for c in 0..cols {
+                let i = r * cols + c;
+                if node_of_cell[i] < 0 {
+                    continue;
+                }
+                let before = adj.len();
+                for &(dr, dc, diag) in offs {
+                    let (rr, cc) = (r as isize + dr, c as isize + dc);
+                    if rr < 0 || cc < 0 || rr >= rows as isize || cc >= cols as isize {
+                        continue;
+                    }
+                    let j = rr as usize * cols + cc as usize;
+                    let b = node_of_cell[j];
+                    if b < 0 {
+                        continue;
+                    }
+                    let link = spec.scheme.link(clean(g[i.min(j)]), clean(g[i.max(j)]), diag);
+                    if link > 0.0 && link.is_finite() {
+                        adj.push(b as usize);
+                        w.push(link);
+                    }
+                }
+                deg.push(adj.len() - before);
+            }
+            (deg, adj, w)
+        })
+        .collect();
+    let mut ptr = Vec::with_capacity(n + 1);
+    ptr.push(0usize);
+    let total: usize = per_row.iter().map(|r| r.1.len()).sum();
+    let (mut adj, mut w) = (Vec::with_capacity(total), Vec::with_capacity(total));
+    for (deg, a, ww) in per_row {
+        for d in deg {
+            ptr.push(ptr.last().copied().unwrap_or(0) + d);
+        }
+        adj.extend(a);
+        w.extend(ww);
+    }
+    debug_assert_eq!(ptr.len(), n + 1);
+    Graph { n, ptr, adj, w }
+}
 
 impl RasterGraph {
     /// Builds the graph of a raster.
@@ -349,6 +415,10 @@ impl RasterGraph {
             }
         }
 
+        if regions.is_none() && !has_inf {
+            let graph = grid_adjacency(&spec, &node_of_cell, n);
+            return Ok(RasterGraph { rows, cols, graph, node_of_cell, node_cell });
+        }
         let mut edges: Vec<(usize, usize, f64)> = Vec::with_capacity(n * offs.len());
         for r in 0..rows {
             for c in 0..cols {

@@ -15,7 +15,7 @@
 //! - [`engine`]: per-component systems, pairwise resistances by superposition, advanced
 //!   (sources/grounds) solves, node and branch currents;
 //! - [`cumulative`]: cumulative current maps over many pairs, in parallel and thread-count
-//!   independent;
+//!   independent; [`grid_cumulative`]: the same sums row by row on rasters of one cell per node;
 //! - [`circuitscape`]: Circuitscape `.ini` runs (configuration, input readers, modes, output
 //!   writers), built on the pieces above.
 
@@ -25,6 +25,7 @@ pub mod circuitscape;
 pub mod cumulative;
 pub mod engine;
 pub mod graph;
+pub mod grid_cumulative;
 pub mod gridmg;
 pub mod gridsolve;
 pub mod solver;

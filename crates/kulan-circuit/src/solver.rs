@@ -5,7 +5,7 @@
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
+    factorize_symbolic_cholesky, supernodal::SupernodalLltRef, SymbolicCholeskyRaw, CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
 };
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
@@ -231,6 +231,26 @@ impl CholeskyFactor {
             .map_err(|_| CircuitError::OutOfMemory("Cholesky solve workspace".into()))?;
         let mat = MatMut::from_column_major_slice_mut(block, self.n, k);
         llt.solve_in_place_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
+        Ok(())
+    }
+}
+
+impl CholeskyFactor {
+    /// Forward substitution `L y = b` alone, or back substitution `Lᵀ x = y` (`transpose`), on
+    /// `k` columns (column-major) already in the factor's order. Needs a supernodal factor.
+    pub(crate) fn l_solve(&self, block: &mut [f64], k: usize, transpose: bool) -> Result<(), CircuitError> {
+        let SymbolicCholeskyRaw::Supernodal(sym) = self.symbolic.raw() else {
+            return Err(CircuitError::Numerical("a separate forward or back substitution needs a supernodal factor".into()));
+        };
+        let llt = SupernodalLltRef::<'_, usize, f64>::new(sym, &self.values);
+        let mut buf = MemBuffer::try_new(self.symbolic.solve_in_place_scratch::<f64>(k, Par::Seq))
+            .map_err(|_| CircuitError::OutOfMemory("Cholesky solve workspace".into()))?;
+        let mat = MatMut::from_column_major_slice_mut(block, self.n, k);
+        if transpose {
+            llt.l_transpose_solve_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
+        } else {
+            llt.l_solve_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
+        }
         Ok(())
     }
 }

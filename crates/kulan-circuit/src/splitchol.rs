@@ -10,16 +10,17 @@
 //! ```
 //!
 //! `M1` and `M2` are principal submatrices of `A`, so they are positive definite and each has a
-//! sparse Cholesky factor; each is ordered with its half first (nested dissection) and the
-//! separator last. The separator block of `M1`'s factor gives `S1 = Ass − As1 A11⁻¹ A1s`, and
-//! likewise `S2`; the Schur complement of the separator in `A` is `S = S1 + S2 − Ass` (dense,
-//! one grid line square). A solve of `A x = b`:
+//! sparse Cholesky factor `L = [L_hh 0; L_sh L_ss]`; each is ordered with its half first (nested
+//! dissection) and the separator last. `L_ss L_ssᵀ = S_h = Ass − As_h A_hh⁻¹ A_hs`, and the Schur
+//! complement of the separator in `A` is `S = S1 + S2 − Ass` (dense, one grid line square). A
+//! solve of `A x = b` takes one forward and one back substitution per half:
 //!
-//! 1. solve `M1 [u; w1] = [b1; 0]` and `M2 [v; w2] = [b2; 0]` (in parallel); then
-//!    `As1 A11⁻¹ b1 = −S1 w1` and `As2 A22⁻¹ b2 = −S2 w2`;
-//! 2. `x_s = S⁻¹ (b_s + S1 w1 + S2 w2)` (dense);
-//! 3. solve `M1 [x1; ·] = [b1; S1 (x_s − w1)]` and `M2 [x2; ·] = [b2; S2 (x_s − w2)]`
-//!    (in parallel).
+//! 1. forward, `L y = [b_h; 0]` on each half (in parallel): the half's rows are
+//!    `z_h = L_hh⁻¹ b_h`, the separator's `y_s = −L_ss⁻¹ L_sh z_h`, and
+//!    `L_sh z_h = As_h A_hh⁻¹ b_h`;
+//! 2. `x_s = S⁻¹ (b_s + L_ss1 y_s1 + L_ss2 y_s2)` (dense);
+//! 3. back, `Lᵀ x = [z_h; L_ssᵀ x_s]` on each half (in parallel), which gives
+//!    `x_h = A_hh⁻¹ (b_h − A_hs x_s)`.
 //!
 //! Everything runs in a fixed order on each half (`Par::Seq` inside), so results do not depend
 //! on the thread count. Matrices without grid coordinates, small ones, or ones whose split is
@@ -81,13 +82,14 @@ impl Default for SplitCholesky {
     }
 }
 
-/// One half with the separator: its factor, the map from its rows to the whole matrix, and
-/// `S_h = Ass − As_h A_hh⁻¹ A_hs` (dense, separator order).
+/// One half with the separator: its factor, the map from its rows to the whole matrix, and the
+/// separator block `L_ss` of the factor (dense, lower triangle, separator order), for which
+/// `L_ss L_ssᵀ = S_h = Ass − As_h A_hh⁻¹ A_hs`.
 struct Half {
     factor: CholeskyFactor,
     /// Rows of the whole matrix that form the half (the separator follows them in the factor).
     rows: Vec<usize>,
-    schur: Mat<f64>,
+    l_ss: Mat<f64>,
 }
 
 struct SplitFactor {
@@ -129,12 +131,14 @@ impl LinearSolver for SplitCholesky {
         hi.sort_unstable();
         sep.sort_unstable();
         let (h1, h2) = rayon::join(|| factor_half(&a, coords, lo, &sep), || factor_half(&a, coords, hi, &sep));
-        let halves = [h1?, h2?];
+        let ((h1, s1), (h2, s2)) = (h1?, h2?);
+        let (halves, schur) = ([h1, h2], [s1, s2]);
         let ns = sep.len();
         let mut local = vec![usize::MAX; n];
         sep.iter().enumerate().for_each(|(k, &i)| local[i] = k);
         // S = S1 + S2 − Ass.
-        let mut s = Mat::<f64>::from_fn(ns, ns, |i, j| halves[0].schur[(i, j)] + halves[1].schur[(i, j)]);
+        let [s1, s2] = schur;
+        let mut s = s1 + s2;
         for (k, &i) in sep.iter().enumerate() {
             for p in a.ptr[i]..a.ptr[i + 1] {
                 let l = local[a.idx[p]];
@@ -158,8 +162,8 @@ impl LinearSolver for SplitCholesky {
 }
 
 /// Factors the principal submatrix of `a` on `rows` followed by `sep` (both sorted), ordered by
-/// nested dissection on the half and the separator last, and forms the separator's `S_h`.
-fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[usize]) -> Result<Half, CircuitError> {
+/// nested dissection on the half and the separator last; returns the half and its `S_h`.
+fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[usize]) -> Result<(Half, Mat<f64>), CircuitError> {
     let (nh, ns) = (rows.len(), sep.len());
     let m = nh + ns;
     let mut local = vec![usize::MAX; a.n];
@@ -191,11 +195,15 @@ fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[us
     fwd.iter().enumerate().for_each(|(new, &old)| inv[old] = new);
     let factor = CholeskyFactor::new(m, &col_ptr, &row_idx, &vals, Some(&(fwd, inv)), true)?;
     drop((col_ptr, row_idx, vals));
-    let l = separator_block(&factor, nh, ns)?;
-    // S_h = L_s L_sᵀ, the separator block of the factor times its transpose.
+    // The solves read the separator's rows at the end of the factor's order.
+    let keeps_separator_last = factor.symbolic().perm().is_none_or(|p| p.arrays().0[nh..].iter().copied().eq(nh..m));
+    if !keeps_separator_last {
+        return Err(CircuitError::Numerical("the split Cholesky lost the separator's place in the ordering".into()));
+    }
+    let l_ss = separator_block(&factor, nh, ns)?;
     let mut schur = Mat::<f64>::zeros(ns, ns);
-    matmul(schur.as_mut(), Accum::Replace, l.as_ref(), l.transpose(), 1.0, Par::Seq);
-    Ok(Half { factor, rows, schur })
+    matmul(schur.as_mut(), Accum::Replace, l_ss.as_ref(), l_ss.transpose(), 1.0, Par::Seq);
+    Ok((Half { factor, rows, l_ss }, schur))
 }
 
 /// The last `ns` rows and columns of the factor's L (dense, lower triangle; the ordering puts
@@ -230,24 +238,40 @@ fn separator_block(f: &CholeskyFactor, nh: usize, ns: usize) -> Result<Mat<f64>,
 }
 
 impl SplitFactor {
-    /// Step 1 or 3 of a solve on one half: `[b_h; top]` through `M_h`, returning the solution
-    /// (`nh + ns` rows, `k` columns, column-major).
-    fn half_solve(&self, h: usize, b: &[f64], k: usize, top: MatRef<'_, f64>) -> Result<Vec<f64>, CircuitError> {
+    /// Forward substitution on one half: `L y = [b_h; 0]` in the factor's order (`nh + ns` rows,
+    /// `k` columns, column-major). The half's rows hold `z_h = L_hh⁻¹ b_h`; the separator's rows
+    /// `y_s = −L_ss⁻¹ L_sh z_h`.
+    fn forward(&self, h: usize, b: &[f64], k: usize) -> Result<Vec<f64>, CircuitError> {
         let half = &self.halves[h];
-        let (nh, ns) = (half.rows.len(), self.sep.len());
-        let m = nh + ns;
+        let (nh, m) = (half.rows.len(), half.rows.len() + self.sep.len());
+        let fwd = half.factor.symbolic().perm().map(|p| p.arrays().0);
         let mut x = vec![0.0; m * k];
         for c in 0..k {
-            let (col, bc) = (&mut x[c * m..(c + 1) * m], &b[c * self.n..(c + 1) * self.n]);
-            for (o, &i) in col.iter_mut().zip(&half.rows) {
-                *o = bc[i];
-            }
-            for (q, o) in col[nh..].iter_mut().enumerate() {
-                *o = top[(q, c)];
+            let (col, bc) = (&mut x[c * m..c * m + nh], &b[c * self.n..(c + 1) * self.n]);
+            for (p, o) in col.iter_mut().enumerate() {
+                *o = bc[half.rows[fwd.map_or(p, |f| f[p])]];
             }
         }
-        half.factor.solve_block(&mut x, k)?;
+        half.factor.l_solve(&mut x, k, false)?;
         Ok(x)
+    }
+
+    /// Back substitution on one half once the separator's potentials `x_s` are known: with the
+    /// separator's rows of `y` set to `L_ssᵀ x_s`, `Lᵀ x = y` gives the half's potentials (in the
+    /// factor's order, as `y`).
+    fn backward(&self, h: usize, mut y: Vec<f64>, xs: MatRef<'_, f64>) -> Result<Vec<f64>, CircuitError> {
+        let half = &self.halves[h];
+        let (nh, ns) = (half.rows.len(), self.sep.len());
+        let (m, k) = (nh + ns, xs.ncols());
+        let mut top = Mat::<f64>::zeros(ns, k);
+        matmul(top.as_mut(), Accum::Replace, half.l_ss.transpose(), xs, 1.0, Par::Seq);
+        for c in 0..k {
+            for q in 0..ns {
+                y[c * m + nh + q] = top[(q, c)];
+            }
+        }
+        half.factor.l_solve(&mut y, k, true)?;
+        Ok(y)
     }
 }
 
@@ -261,49 +285,41 @@ impl Factorization for SplitFactor {
         Ok(SolveStats { iterations: 1, relative_residual: 0.0 })
     }
 
+    /// One forward and one back substitution per half (the halves in parallel), joined by a
+    /// dense solve on the separator: with `L_sh z_h = −L_ss y_s` from the forward pass,
+    /// `S x_s = b_s − Σ_h L_sh z_h = b_s + Σ_h L_ss y_s`.
     fn solve_many_in_place(&self, rhs: &mut [f64], k: usize) -> Result<Vec<SolveStats>, CircuitError> {
         let (n, ns) = (self.n, self.sep.len());
         assert_eq!(rhs.len(), n * k, "right-hand sides must hold n × ncols values");
         if k == 0 {
             return Ok(Vec::new());
         }
-        let zero = Mat::<f64>::zeros(ns, k);
         let b: &[f64] = rhs;
-        let (x1, x2) = rayon::join(|| self.half_solve(0, b, k, zero.as_ref()), || self.half_solve(1, b, k, zero.as_ref()));
-        let (x1, x2) = (x1?, x2?);
-        // w_h: the separator rows of step 1; x_s = S⁻¹ (b_s + S1 w1 + S2 w2).
-        let w = |x: &[f64], h: usize| {
-            let nh = self.halves[h].rows.len();
-            Mat::<f64>::from_fn(ns, k, |q, c| x[c * (nh + ns) + nh + q])
-        };
-        let (w1, w2) = (w(&x1, 0), w(&x2, 1));
-        drop((x1, x2));
+        let (y1, y2) = rayon::join(|| self.forward(0, b, k), || self.forward(1, b, k));
+        let (y1, y2) = (y1?, y2?);
         let mut xs = Mat::<f64>::from_fn(ns, k, |q, c| b[c * n + self.sep[q]]);
-        for (h, wh) in [(0, &w1), (1, &w2)] {
-            matmul(xs.as_mut(), Accum::Add, self.halves[h].schur.as_ref(), wh.as_ref(), 1.0, Par::Seq);
+        for (h, y) in [(0, &y1), (1, &y2)] {
+            let m = self.halves[h].rows.len() + ns;
+            let nh = m - ns;
+            let ys = MatRef::from_column_major_slice_with_stride(&y[nh..], ns, k, m);
+            matmul(xs.as_mut(), Accum::Add, self.halves[h].l_ss.as_ref(), ys, 1.0, Par::Seq);
         }
         llt::solve::solve_in_place(self.schur_factor.as_ref(), xs.as_mut(), Par::Seq, MemStack::new(&mut []));
-        // top_h = S_h (x_s − w_h).
-        let top = |h: usize, wh: &Mat<f64>| {
-            let d = Mat::<f64>::from_fn(ns, k, |q, c| xs[(q, c)] - wh[(q, c)]);
-            let mut t = Mat::<f64>::zeros(ns, k);
-            matmul(t.as_mut(), Accum::Replace, self.halves[h].schur.as_ref(), d.as_ref(), 1.0, Par::Seq);
-            t
-        };
-        let (t1, t2) = (top(0, &w1), top(1, &w2));
-        let (y1, y2) = rayon::join(|| self.half_solve(0, b, k, t1.as_ref()), || self.half_solve(1, b, k, t2.as_ref()));
-        let (y1, y2) = (y1?, y2?);
-        for c in 0..k {
-            let out = &mut rhs[c * n..(c + 1) * n];
-            for (h, y) in [(0, &y1), (1, &y2)] {
-                let rows = &self.halves[h].rows;
-                let m = rows.len() + ns;
-                for (&i, v) in rows.iter().zip(&y[c * m..c * m + rows.len()]) {
-                    out[i] = *v;
+        let (x1, x2) = rayon::join(|| self.backward(0, y1, xs.as_ref()), || self.backward(1, y2, xs.as_ref()));
+        for (h, x) in [(0, x1?), (1, x2?)] {
+            let half = &self.halves[h];
+            let (nh, fwd) = (half.rows.len(), half.factor.symbolic().perm().map(|p| p.arrays().0));
+            let m = nh + ns;
+            for c in 0..k {
+                let out = &mut rhs[c * n..(c + 1) * n];
+                for (p, v) in x[c * m..c * m + nh].iter().enumerate() {
+                    out[half.rows[fwd.map_or(p, |f| f[p])]] = *v;
                 }
             }
+        }
+        for c in 0..k {
             for (q, &i) in self.sep.iter().enumerate() {
-                out[i] = xs[(q, c)];
+                rhs[c * n + i] = xs[(q, c)];
             }
         }
         Ok(vec![SolveStats { iterations: 1, relative_residual: 0.0 }; k])

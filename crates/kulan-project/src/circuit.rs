@@ -111,7 +111,8 @@ pub fn pairwise(res: &Grid<f64>, focal: &Grid<f64>, opts: &PairwiseOptions) -> a
         }
     }
     let cumulative_current = if opts.current {
-        let cum = kulan_circuit::cumulative::cumulative_pair_currents(&ps, &pairs);
+        let cum = kulan_circuit::grid_cumulative::cumulative_pair_currents_on_grid(&ps, &rg, &pairs)
+            .unwrap_or_else(|| kulan_circuit::cumulative::cumulative_pair_currents(&ps, &pairs));
         let cells = rg.to_cells(&cum, f64::NAN);
         let mut g = res.map(|_| 0.0f32);
         for (o, v) in g.data.iter_mut().zip(cells) {
