@@ -105,34 +105,45 @@ impl Graph {
     }
 
     /// Connected components: each is the sorted list of its nodes; components are ordered by their
-    /// smallest node.
+    /// smallest node. Union-find over the links in node order, which keeps the walk local on
+    /// rasters (neighbours have nearby numbers).
     pub fn components(&self) -> Components {
-        let mut comp = vec![usize::MAX; self.n];
-        let mut local = vec![0usize; self.n];
-        let mut members: Vec<Vec<usize>> = Vec::new();
-        let mut stack = Vec::new();
-        for s in 0..self.n {
-            if comp[s] != usize::MAX {
-                continue;
+        let n = self.n;
+        // parent[i] <= i always: a root is the smallest node of its set.
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
             }
-            let c = members.len();
-            let mut nodes = vec![s];
-            comp[s] = c;
-            stack.push(s);
-            while let Some(i) = stack.pop() {
-                for (j, _) in self.neighbours(i) {
-                    if comp[j] == usize::MAX {
-                        comp[j] = c;
-                        nodes.push(j);
-                        stack.push(j);
+            x
+        }
+        for i in 0..n {
+            for &j in &self.adj[self.ptr[i]..self.ptr[i + 1]] {
+                if j < i {
+                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                    if ri != rj {
+                        let (lo, hi) = if ri < rj { (ri, rj) } else { (rj, ri) };
+                        parent[hi] = lo;
                     }
                 }
             }
-            nodes.sort_unstable();
-            for (k, &i) in nodes.iter().enumerate() {
-                local[i] = k;
-            }
-            members.push(nodes);
+        }
+        let mut comp = vec![usize::MAX; n];
+        let mut local = vec![0usize; n];
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for i in 0..n {
+            let r = find(&mut parent, i);
+            // Roots come first in node order, so components are numbered by their smallest node.
+            let c = if r == i {
+                members.push(Vec::new());
+                members.len() - 1
+            } else {
+                comp[r]
+            };
+            comp[i] = c;
+            local[i] = members[c].len();
+            members[c].push(i);
         }
         Components { comp, local, members }
     }
@@ -272,50 +283,71 @@ fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) ->
     let (rows, cols, g) = (spec.rows, spec.cols, spec.conductance);
     let offs = if spec.connectivity == Connectivity::Four { SORTED4 } else { SORTED8 };
     let clean = |v: f64| if v.is_nan() { 0.0 } else { v.max(0.0) };
-    let per_row: Vec<(Vec<usize>, Vec<usize>, Vec<f64>)> = (0..rows)
-        .into_par_iter()
-        .map(|r| {
-            let (mut deg, mut adj, mut w) = (Vec::new(), Vec::new(), Vec::new());
-            for c in 0..cols {
-                let i = r * cols + c;
-                if node_of_cell[i] < 0 {
+    // Calls `f(node, neighbour, link)` for the links of row `r`'s cells, in sorted order.
+    let links_of_row = |r: usize, f: &mut dyn FnMut(usize, usize, f64)| {
+        for c in 0..cols {
+            let i = r * cols + c;
+            let a = node_of_cell[i];
+            if a < 0 {
+                continue;
+            }
+            for &(dr, dc, diag) in offs {
+                let (rr, cc) = (r as isize + dr, c as isize + dc);
+                if rr < 0 || cc < 0 || rr >= rows as isize || cc >= cols as isize {
                     continue;
                 }
-                let before = adj.len();
-                for &(dr, dc, diag) in offs {
-                    let (rr, cc) = (r as isize + dr, c as isize + dc);
-                    if rr < 0 || cc < 0 || rr >= rows as isize || cc >= cols as isize {
-                        continue;
-                    }
-                    let j = rr as usize * cols + cc as usize;
-                    let b = node_of_cell[j];
-                    if b < 0 {
-                        continue;
-                    }
-                    let link = spec.scheme.link(clean(g[i.min(j)]), clean(g[i.max(j)]), diag);
-                    if link > 0.0 && link.is_finite() {
-                        adj.push(b as usize);
-                        w.push(link);
-                    }
+                let j = rr as usize * cols + cc as usize;
+                let b = node_of_cell[j];
+                if b < 0 {
+                    continue;
                 }
-                deg.push(adj.len() - before);
+                let link = spec.scheme.link(clean(g[i.min(j)]), clean(g[i.max(j)]), diag);
+                if link > 0.0 && link.is_finite() {
+                    f(a as usize, b as usize, link);
+                }
             }
-            (deg, adj, w)
-        })
-        .collect();
-    let mut ptr = Vec::with_capacity(n + 1);
-    ptr.push(0usize);
-    let total: usize = per_row.iter().map(|r| r.1.len()).sum();
-    let (mut adj, mut w) = (Vec::with_capacity(total), Vec::with_capacity(total));
-    for (deg, a, ww) in per_row {
-        for d in deg {
-            ptr.push(ptr.last().copied().unwrap_or(0) + d);
         }
-        adj.extend(a);
-        w.extend(ww);
+    };
+    // Pass 1: degrees. A row's nodes are consecutive, so each row writes its own slice.
+    let first_node: Vec<usize> = {
+        let mut v = Vec::with_capacity(rows + 1);
+        v.push(0);
+        for r in 0..rows {
+            let here = node_of_cell[r * cols..(r + 1) * cols].iter().filter(|&&k| k >= 0).count();
+            v.push(v[r] + here);
+        }
+        v
+    };
+    let mut ptr = vec![0usize; n + 1];
+    split_by(&mut ptr[1..], &first_node).into_par_iter().enumerate().for_each(|(r, deg)| {
+        links_of_row(r, &mut |a, _, _| deg[a - first_node[r]] += 1);
+    });
+    for k in 0..n {
+        ptr[k + 1] += ptr[k];
     }
-    debug_assert_eq!(ptr.len(), n + 1);
+    // Pass 2: the links, each row into its own range.
+    let bounds: Vec<usize> = first_node.iter().map(|&k| ptr[k]).collect();
+    let (mut adj, mut w) = (vec![0usize; ptr[n]], vec![0.0f64; ptr[n]]);
+    split_by(&mut adj, &bounds).into_par_iter().zip(split_by(&mut w, &bounds)).enumerate().for_each(|(r, (adj, w))| {
+        let mut k = 0;
+        links_of_row(r, &mut |_, b, link| {
+            adj[k] = b;
+            w[k] = link;
+            k += 1;
+        });
+    });
     Graph { n, ptr, adj, w }
+}
+
+/// `v` cut at `bounds` (increasing, from 0 to at most `v.len()`) into `bounds.len() - 1` slices.
+fn split_by<'a, T>(mut v: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
+    for w in bounds.windows(2) {
+        let (head, tail) = std::mem::take(&mut v).split_at_mut(w[1] - w[0]);
+        out.push(head);
+        v = tail;
+    }
+    out
 }
 
 impl RasterGraph {
@@ -503,5 +535,47 @@ mod tests {
         assert_eq!(rg.graph.n(), 5);
         assert_eq!(rg.node_of_cell[3], rg.node_of_cell[5]);
         assert_eq!(rg.graph.components().members.len(), 1);
+    }
+
+    /// Components by a plain breadth-first search, for comparison.
+    fn components_by_search(g: &Graph) -> Vec<Vec<usize>> {
+        let mut seen = vec![false; g.n()];
+        let mut out = Vec::new();
+        for s in 0..g.n() {
+            if seen[s] {
+                continue;
+            }
+            seen[s] = true;
+            let mut nodes = vec![s];
+            let mut k = 0;
+            while k < nodes.len() {
+                let i = nodes[k];
+                k += 1;
+                for (j, _) in g.neighbours(i) {
+                    if !seen[j] {
+                        seen[j] = true;
+                        nodes.push(j);
+                    }
+                }
+            }
+            nodes.sort_unstable();
+            out.push(nodes);
+        }
+        out
+    }
+
+    #[test]
+    fn components_match_a_search_and_number_nodes_locally() {
+        // Links chosen so that union order differs from node order: chains that meet late,
+        // isolated nodes, and a component whose smallest node is linked last.
+        let edges = [(9, 3, 1.0), (3, 7, 1.0), (0, 12, 1.0), (12, 5, 1.0), (5, 1, 1.0), (8, 2, 1.0), (11, 10, 1.0), (10, 8, 1.0)];
+        let g = Graph::from_edges(14, &edges).unwrap();
+        let c = g.components();
+        assert_eq!(c.members, components_by_search(&g));
+        for (k, m) in c.members.iter().enumerate() {
+            for (l, &i) in m.iter().enumerate() {
+                assert_eq!((c.comp[i], c.local[i]), (k, l));
+            }
+        }
     }
 }

@@ -120,11 +120,13 @@ struct Grid<'a> {
 }
 
 impl Grid<'_> {
+    #[inline(always)]
     fn row<'v>(&self, v: &'v [f64], r: usize) -> &'v [f64] {
         &v[r * self.cols..(r + 1) * self.cols]
     }
 
     /// `x_b − x_a` on row `r`.
+    #[inline(always)]
     fn difference(&self, (a, b): (usize, usize), r: usize, out: &mut [f64]) {
         let (xa, xb) = (self.row(&self.potentials[a], r), self.row(&self.potentials[b], r));
         for ((o, p), q) in out.iter_mut().zip(xb).zip(xa) {
@@ -134,95 +136,131 @@ impl Grid<'_> {
 
     /// The largest branch current of each pair (each link once, through its forward direction).
     fn largest_branch_currents(&self, pairs: &[(usize, usize)]) -> Vec<f64> {
-        let cols = self.cols;
         (0..self.rows.div_ceil(CHUNK_ROWS))
             .into_par_iter()
             .map(|chunk| {
-                let mut here = vec![0.0; cols];
-                let mut below = vec![0.0; cols];
-                let rows = chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(self.rows);
-                pairs
-                    .iter()
-                    .map(|&p| {
-                        let mut mx = 0.0f64;
-                        for r in rows.clone() {
-                            self.difference(p, r, &mut here);
-                            mx = mx.max(largest(self.row(&self.links.east, r), &here[..cols - 1], &here[1..]));
-                            if r + 1 < self.rows {
-                                self.difference(p, r + 1, &mut below);
-                                mx = mx.max(largest(self.row(&self.links.south, r), &here, &below));
-                                if self.links.diagonals {
-                                    let se = &self.row(&self.links.south_east, r)[..cols - 1];
-                                    mx = mx.max(largest(se, &here[..cols - 1], &below[1..]));
-                                    let sw = &self.row(&self.links.south_west, r)[1..];
-                                    mx = mx.max(largest(sw, &here[1..], &below[..cols - 1]));
-                                }
-                            }
-                        }
-                        mx
-                    })
-                    .collect::<Vec<f64>>()
+                #[cfg(target_arch = "x86_64")]
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked just above.
+                    return unsafe { self.chunk_maxima_avx2(chunk, pairs) };
+                }
+                self.chunk_maxima(chunk, pairs)
             })
             .reduce(|| vec![0.0; pairs.len()], |a, b| a.iter().zip(&b).map(|(p, q)| p.max(*q)).collect())
+    }
+
+    /// [`Self::chunk_maxima`] compiled for AVX2 (no FMA, so the same bits as without).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn chunk_maxima_avx2(&self, chunk: usize, pairs: &[(usize, usize)]) -> Vec<f64> {
+        self.chunk_maxima(chunk, pairs)
+    }
+
+    #[inline(always)]
+    fn chunk_maxima(&self, chunk: usize, pairs: &[(usize, usize)]) -> Vec<f64> {
+        let cols = self.cols;
+        let mut here = vec![0.0; cols];
+        let mut below = vec![0.0; cols];
+        let rows = chunk * CHUNK_ROWS..((chunk + 1) * CHUNK_ROWS).min(self.rows);
+        pairs
+            .iter()
+            .map(|&p| {
+                let mut mx = 0.0f64;
+                for r in rows.clone() {
+                    self.difference(p, r, &mut here);
+                    mx = mx.max(largest(self.row(&self.links.east, r), &here[..cols - 1], &here[1..]));
+                    if r + 1 < self.rows {
+                        self.difference(p, r + 1, &mut below);
+                        mx = mx.max(largest(self.row(&self.links.south, r), &here, &below));
+                        if self.links.diagonals {
+                            let se = &self.row(&self.links.south_east, r)[..cols - 1];
+                            mx = mx.max(largest(se, &here[..cols - 1], &below[1..]));
+                            let sw = &self.row(&self.links.south_west, r)[1..];
+                            mx = mx.max(largest(sw, &here[1..], &below[..cols - 1]));
+                        }
+                    }
+                }
+                mx
+            })
+            .collect()
     }
 
     /// Per-cell sums over the pairs, in pair order, of the larger of each cell's inflow and
     /// outflow.
     fn sums(&self, pairs: &[(usize, usize)], thresholds: &[f64]) -> Vec<f64> {
-        let cols = self.cols;
-        let mut out = vec![0.0; self.rows * cols];
-        out.par_chunks_mut(CHUNK_ROWS * cols).enumerate().for_each(|(chunk, acc)| {
-            let mut d = [vec![0.0; cols], vec![0.0; cols], vec![0.0; cols]];
-            let (mut inflow, mut outflow) = (vec![0.0; cols], vec![0.0; cols]);
-            let r0 = chunk * CHUNK_ROWS;
-            for (&p, &thr) in pairs.iter().zip(thresholds) {
-                for (i, acc_row) in acc.chunks_mut(cols).enumerate() {
-                    let r = r0 + i;
-                    let (above, here, below) = {
-                        let [a, h, b] = &mut d;
-                        if r > 0 {
-                            self.difference(p, r - 1, a);
-                        }
-                        self.difference(p, r, h);
-                        if r + 1 < self.rows {
-                            self.difference(p, r + 1, b);
-                        }
-                        (&*a, &*h, &*b)
-                    };
-                    inflow.fill(0.0);
-                    outflow.fill(0.0);
-                    let mut flow = Flow { thr, inflow: &mut inflow, outflow: &mut outflow };
-                    let links = self.links;
-                    let east = self.row(&links.east, r);
-                    flow.add(0..cols - 1, &east[..cols - 1], &here[..cols - 1], &here[1..]);
-                    flow.add(1..cols, &east[..cols - 1], &here[1..], &here[..cols - 1]);
-                    if r + 1 < self.rows {
-                        flow.add(0..cols, self.row(&links.south, r), here, below);
-                    }
-                    if r > 0 {
-                        flow.add(0..cols, self.row(&links.south, r - 1), here, above);
-                    }
-                    if links.diagonals {
-                        if r + 1 < self.rows {
-                            flow.add(0..cols - 1, &self.row(&links.south_east, r)[..cols - 1], &here[..cols - 1], &below[1..]);
-                            flow.add(1..cols, &self.row(&links.south_west, r)[1..], &here[1..], &below[..cols - 1]);
-                        }
-                        if r > 0 {
-                            flow.add(1..cols, &self.row(&links.south_east, r - 1)[..cols - 1], &here[1..], &above[..cols - 1]);
-                            flow.add(0..cols - 1, &self.row(&links.south_west, r - 1)[1..], &here[..cols - 1], &above[1..]);
-                        }
-                    }
-                    for ((a, i), o) in acc_row.iter_mut().zip(&inflow).zip(&outflow) {
-                        *a += i.max(*o);
-                    }
-                }
+        let mut out = vec![0.0; self.rows * self.cols];
+        out.par_chunks_mut(CHUNK_ROWS * self.cols).enumerate().for_each(|(chunk, acc)| {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                return unsafe { self.chunk_sums_avx2(chunk, acc, pairs, thresholds) };
             }
+            self.chunk_sums(chunk, acc, pairs, thresholds)
         });
         out
+    }
+
+    /// [`Self::chunk_sums`] compiled for AVX2 (no FMA, so the same bits as without).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn chunk_sums_avx2(&self, chunk: usize, acc: &mut [f64], pairs: &[(usize, usize)], thresholds: &[f64]) {
+        self.chunk_sums(chunk, acc, pairs, thresholds)
+    }
+
+    /// The sums of one chunk of rows (`acc` holds its cells).
+    #[inline(always)]
+    fn chunk_sums(&self, chunk: usize, acc: &mut [f64], pairs: &[(usize, usize)], thresholds: &[f64]) {
+        let cols = self.cols;
+        let mut d = [vec![0.0; cols], vec![0.0; cols], vec![0.0; cols]];
+        let (mut inflow, mut outflow) = (vec![0.0; cols], vec![0.0; cols]);
+        let r0 = chunk * CHUNK_ROWS;
+        for (&p, &thr) in pairs.iter().zip(thresholds) {
+            for (i, acc_row) in acc.chunks_mut(cols).enumerate() {
+                let r = r0 + i;
+                let (above, here, below) = {
+                    let [a, h, b] = &mut d;
+                    if r > 0 {
+                        self.difference(p, r - 1, a);
+                    }
+                    self.difference(p, r, h);
+                    if r + 1 < self.rows {
+                        self.difference(p, r + 1, b);
+                    }
+                    (&*a, &*h, &*b)
+                };
+                inflow.fill(0.0);
+                outflow.fill(0.0);
+                let mut flow = Flow { thr, inflow: &mut inflow, outflow: &mut outflow };
+                let links = self.links;
+                let east = self.row(&links.east, r);
+                flow.add(0..cols - 1, &east[..cols - 1], &here[..cols - 1], &here[1..]);
+                flow.add(1..cols, &east[..cols - 1], &here[1..], &here[..cols - 1]);
+                if r + 1 < self.rows {
+                    flow.add(0..cols, self.row(&links.south, r), here, below);
+                }
+                if r > 0 {
+                    flow.add(0..cols, self.row(&links.south, r - 1), here, above);
+                }
+                if links.diagonals {
+                    if r + 1 < self.rows {
+                        flow.add(0..cols - 1, &self.row(&links.south_east, r)[..cols - 1], &here[..cols - 1], &below[1..]);
+                        flow.add(1..cols, &self.row(&links.south_west, r)[1..], &here[1..], &below[..cols - 1]);
+                    }
+                    if r > 0 {
+                        flow.add(1..cols, &self.row(&links.south_east, r - 1)[..cols - 1], &here[1..], &above[..cols - 1]);
+                        flow.add(0..cols - 1, &self.row(&links.south_west, r - 1)[1..], &here[..cols - 1], &above[1..]);
+                    }
+                }
+                for ((a, i), o) in acc_row.iter_mut().zip(&inflow).zip(&outflow) {
+                    *a += i.max(*o);
+                }
+            }
+        }
     }
 }
 
 /// Largest `|g (d_here − d_there)|` over a row segment.
+#[inline(always)]
 fn largest(g: &[f64], here: &[f64], there: &[f64]) -> f64 {
     g.iter().zip(here).zip(there).fold(0.0f64, |m, ((g, h), t)| m.max((g * (h - t)).abs()))
 }
@@ -236,6 +274,7 @@ struct Flow<'a> {
 
 impl Flow<'_> {
     /// Adds the currents `g (d_here − d_there)` of one direction of link to the cells `cells`.
+    #[inline(always)]
     fn add(&mut self, cells: std::ops::Range<usize>, g: &[f64], here: &[f64], there: &[f64]) {
         let (inflow, outflow) = (&mut self.inflow[cells.clone()], &mut self.outflow[cells]);
         let thr = self.thr;

@@ -185,11 +185,8 @@ impl CholeskyFactor {
             None => factorize_symbolic_cholesky(sym, Side::Lower, SymmetricOrdering::Amd, params),
         }
         .map_err(|e| CircuitError::OutOfMemory(format!("symbolic Cholesky: {e:?}")))?;
-        let mut values = Vec::new();
-        values
-            .try_reserve_exact(symbolic.len_val())
-            .map_err(|_| CircuitError::OutOfMemory(format!("Cholesky factor of {} values", symbolic.len_val())))?;
-        values.resize(symbolic.len_val(), 0.0);
+        let mut values = zeroed_values(symbolic.len_val())
+            .ok_or_else(|| CircuitError::OutOfMemory(format!("Cholesky factor of {} values", symbolic.len_val())))?;
         let matref = SparseColMatRef::new(sym, vals);
         // Sequential: faer's threads inside the supernodes were no faster on these matrices
         // (measured again with the multi-RHS solves); parallelism comes from the solves and
@@ -232,6 +229,21 @@ impl CholeskyFactor {
         let mat = MatMut::from_column_major_slice_mut(block, self.n, k);
         llt.solve_in_place_with_conj(Conj::No, mat, Par::Seq, MemStack::new(&mut buf));
         Ok(())
+    }
+}
+
+/// `len` zeros, or `None` when the memory is not there. Zeroed memory comes from the system
+/// untouched (the factorization writes every value), which spares a pass over the whole factor.
+fn zeroed_values(len: usize) -> Option<Vec<f64>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<f64>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size; a non-null pointer from `alloc_zeroed` holds `len`
+    // f64 zeros (all bits zero) allocated by the global allocator with `Vec<f64>`'s layout.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout) as *mut f64;
+        (!ptr.is_null()).then(|| Vec::from_raw_parts(ptr, len, len))
     }
 }
 

@@ -33,7 +33,7 @@ use faer::sparse::linalg::cholesky::SymbolicCholeskyRaw;
 use faer::{Accum, Mat, MatRef, Par};
 
 use crate::solver::{
-    lower_csc, nested_dissection, split_line, CholeskyFactor, DirectCholesky, Factorization, LinearSolver,
+    nested_dissection, split_line, CholeskyFactor, DirectCholesky, Factorization, LinearSolver,
     MatrixHints, SolveStats, SpdMatrix,
 };
 use crate::CircuitError;
@@ -168,25 +168,24 @@ fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[us
     let m = nh + ns;
     let mut local = vec![usize::MAX; a.n];
     rows.iter().chain(sep).enumerate().for_each(|(k, &i)| local[i] = k);
-    let mut ptr = Vec::with_capacity(m + 1);
-    ptr.push(0);
-    let (mut idx, mut val) = (Vec::new(), Vec::new());
-    let mut row: Vec<(usize, f64)> = Vec::new();
-    for &i in rows.iter().chain(sep) {
-        row.clear();
-        row.extend((a.ptr[i]..a.ptr[i + 1]).filter_map(|p| {
+    // The lower triangle (diagonal included) of the submatrix, in CSC form with sorted rows,
+    // read straight from `a`'s rows (the matrix is symmetric).
+    let mut col_ptr = Vec::with_capacity(m + 1);
+    col_ptr.push(0);
+    let (mut row_idx, mut vals) = (Vec::with_capacity(a.idx.len() / 4 + m), Vec::with_capacity(a.idx.len() / 4 + m));
+    let mut col: Vec<(usize, f64)> = Vec::new();
+    for (j, &i) in rows.iter().chain(sep).enumerate() {
+        col.clear();
+        col.extend((a.ptr[i]..a.ptr[i + 1]).filter_map(|p| {
             let l = local[a.idx[p]];
-            (l != usize::MAX).then_some((l, a.val[p]))
+            (l != usize::MAX && l >= j).then_some((l, a.val[p]))
         }));
-        row.sort_unstable_by_key(|e| e.0);
-        idx.extend(row.iter().map(|e| e.0));
-        val.extend(row.iter().map(|e| e.1));
-        ptr.push(idx.len());
+        col.sort_unstable_by_key(|e| e.0);
+        row_idx.extend(col.iter().map(|e| e.0));
+        vals.extend(col.iter().map(|e| e.1));
+        col_ptr.push(row_idx.len());
     }
     drop(local);
-    let sub = SpdMatrix { n: m, ptr, idx, val };
-    let (col_ptr, row_idx, vals) = lower_csc(&sub);
-    drop(sub);
     let half_coords: Vec<(u32, u32)> = rows.iter().map(|&i| coords[i]).collect();
     let (mut fwd, _) = nested_dissection(&half_coords);
     drop(half_coords);
