@@ -30,7 +30,7 @@ impl ComponentSystem {
         comps: &Components,
         c: usize,
         ground: Option<&[f64]>,
-        fixed: Option<&dyn Fn(usize) -> bool>,
+        fixed: Option<&(dyn Fn(usize) -> bool + Sync)>,
         reference: Option<usize>,
         solver: &dyn LinearSolver,
         coords: Option<&[(u32, u32)]>,
@@ -49,19 +49,26 @@ impl ComponentSystem {
         if m == nodes.len() && !has_ground {
             return Err(CircuitError::Input("component has no ground: the system is singular".into()));
         }
-        let mut ptr = Vec::with_capacity(m + 1);
-        ptr.push(0);
-        let (mut idx, mut val) = (Vec::new(), Vec::new());
-        let mut red_coords = coords.map(|_| Vec::with_capacity(m));
-        for (k, &i) in nodes.iter().enumerate() {
-            let r = reduced[k];
-            if r == NONE {
-                continue;
-            }
+        // Reduced rows in parallel, in two passes (lengths, then entries in place): node `k` of
+        // the component is row `reduced[k]`, and rows stay sorted because `reduced` grows with `k`.
+        let kept: Vec<usize> = (0..nodes.len()).filter(|&k| reduced[k] != NONE).collect();
+        let mut ptr = vec![0usize; m + 1];
+        ptr[1..].par_iter_mut().zip(&kept).for_each(|(len, &k)| {
+            *len = 1 + graph.neighbours(nodes[k]).filter(|&(j, _)| reduced[comps.local[j]] != NONE).count();
+        });
+        for r in 0..m {
+            ptr[r + 1] += ptr[r];
+        }
+        let (mut idx, mut val) = (vec![0usize; ptr[m]], vec![0.0f64; ptr[m]]);
+        let rows_idx = crate::graph::split_by(&mut idx, &ptr);
+        let rows_val = crate::graph::split_by(&mut val, &ptr);
+        rows_idx.into_par_iter().zip(rows_val).zip(&kept).enumerate().for_each(|(r, ((ri, rv), &k))| {
+            let i = nodes[k];
             let mut diag = graph.degree(i) + ground.map_or(0.0, |g| g[i]);
             if !(diag > 0.0) {
                 diag = 1.0; // a lone node: nothing flows, its potential stays 0
             }
+            let mut q = 0;
             let mut placed = false;
             for (j, g) in graph.neighbours(i) {
                 let rj = reduced[comps.local[j]];
@@ -69,22 +76,18 @@ impl ComponentSystem {
                     continue;
                 }
                 if !placed && rj > r {
-                    idx.push(r);
-                    val.push(diag);
+                    (ri[q], rv[q]) = (r, diag);
+                    q += 1;
                     placed = true;
                 }
-                idx.push(rj);
-                val.push(-g);
+                (ri[q], rv[q]) = (rj, -g);
+                q += 1;
             }
             if !placed {
-                idx.push(r);
-                val.push(diag);
+                (ri[q], rv[q]) = (r, diag);
             }
-            ptr.push(idx.len());
-            if let (Some(rc), Some(cc)) = (red_coords.as_mut(), coords) {
-                rc.push(cc[i]);
-            }
-        }
+        });
+        let red_coords: Option<Vec<(u32, u32)>> = coords.map(|cc| kept.iter().map(|&k| cc[nodes[k]]).collect());
         let a = SpdMatrix { n: m, ptr, idx, val };
         let factor = if m == 0 { None } else { Some(solver.factor(a, MatrixHints { grid_coords: red_coords.as_deref() })?) };
         Ok(ComponentSystem { nodes, reduced, factor })

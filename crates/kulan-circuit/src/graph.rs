@@ -340,7 +340,7 @@ fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) ->
 }
 
 /// `v` cut at `bounds` (increasing, from 0 to at most `v.len()`) into `bounds.len() - 1` slices.
-fn split_by<'a, T>(mut v: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
+pub(crate) fn split_by<'a, T>(mut v: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
     let mut out = Vec::with_capacity(bounds.len().saturating_sub(1));
     for w in bounds.windows(2) {
         let (head, tail) = std::mem::take(&mut v).split_at_mut(w[1] - w[0]);

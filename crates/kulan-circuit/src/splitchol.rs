@@ -195,7 +195,7 @@ fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[us
     let factor = CholeskyFactor::new(m, &col_ptr, &row_idx, &vals, Some(&(fwd, inv)), true)?;
     drop((col_ptr, row_idx, vals));
     // The solves read the separator's rows at the end of the factor's order.
-    let keeps_separator_last = factor.symbolic().perm().is_none_or(|p| p.arrays().0[nh..].iter().copied().eq(nh..m));
+    let keeps_separator_last = factor.symbolic().perm().map_or(true, |p| p.arrays().0[nh..].iter().copied().eq(nh..m));
     if !keeps_separator_last {
         return Err(CircuitError::Numerical("the split Cholesky lost the separator's place in the ordering".into()));
     }
