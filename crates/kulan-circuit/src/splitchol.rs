@@ -31,6 +31,7 @@ use faer::linalg::cholesky::llt;
 use faer::linalg::matmul::matmul;
 use faer::sparse::linalg::cholesky::SymbolicCholeskyRaw;
 use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
 
 use crate::solver::{
     nested_dissection, split_line, CholeskyFactor, DirectCholesky, Factorization, LinearSolver,
@@ -305,22 +306,20 @@ impl Factorization for SplitFactor {
         }
         llt::solve::solve_in_place(self.schur_factor.as_ref(), xs.as_mut(), Par::Seq, MemStack::new(&mut []));
         let (x1, x2) = rayon::join(|| self.backward(0, y1, xs.as_ref()), || self.backward(1, y2, xs.as_ref()));
-        for (h, x) in [(0, x1?), (1, x2?)] {
-            let half = &self.halves[h];
-            let (nh, fwd) = (half.rows.len(), half.factor.symbolic().perm().map(|p| p.arrays().0));
-            let m = nh + ns;
-            for c in 0..k {
-                let out = &mut rhs[c * n..(c + 1) * n];
+        let xh = [x1?, x2?];
+        // Back to the whole matrix's order, one right-hand side per task.
+        rhs.par_chunks_mut(n).enumerate().for_each(|(c, out)| {
+            for (half, x) in self.halves.iter().zip(&xh) {
+                let (nh, fwd) = (half.rows.len(), half.factor.symbolic().perm().map(|p| p.arrays().0));
+                let m = nh + ns;
                 for (p, v) in x[c * m..c * m + nh].iter().enumerate() {
                     out[half.rows[fwd.map_or(p, |f| f[p])]] = *v;
                 }
             }
-        }
-        for c in 0..k {
             for (q, &i) in self.sep.iter().enumerate() {
-                rhs[c * n + i] = xs[(q, c)];
+                out[i] = xs[(q, c)];
             }
-        }
+        });
         Ok(vec![SolveStats { iterations: 1, relative_residual: 0.0 }; k])
     }
 }

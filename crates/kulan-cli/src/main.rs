@@ -4,6 +4,7 @@
 //! reports. Every subcommand lives in its own file under `commands/`.
 
 mod commands;
+mod memory;
 mod progress;
 
 use clap::{Parser, Subcommand};

@@ -43,6 +43,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    crate::memory::reuse_freed_memory();
     let t0 = std::time::Instant::now();
     let res = kulan_io::read_raster(&args.resistance)?;
     let focal = kulan_io::read_raster(&args.focal)?;
