@@ -207,6 +207,15 @@ impl<'g> PairwiseSolver<'g> {
         Some(xb[lb] - xb[la] - xa[lb] + xa[la])
     }
 
+    /// Frees the factorizations. Every pair's resistance, voltages and currents come from the unit
+    /// potentials, solved in [`PairwiseSolver::new`]; the factors are the largest part of the
+    /// memory and are not needed again.
+    pub fn release_factors(&mut self) {
+        for sys in self.systems.values_mut() {
+            sys.factor = None;
+        }
+    }
+
     /// Potentials (local order of the node's component) for 1 A injected at focal node `f`, with
     /// the component's reference focal node grounded; `None` for a node that was not solved.
     pub fn unit_potentials(&self, f: usize) -> Option<&[f64]> {

@@ -93,7 +93,8 @@ pub fn pairwise(res: &Grid<f64>, focal: &Grid<f64>, opts: &PairwiseOptions) -> a
     let kind = choose(opts.solver, n, rg.graph.n_edges() * 2 + n, 1);
     let solver = make_solver(kind, opts.tol);
     let nodes: Vec<usize> = ids.iter().filter_map(|id| node_of_id.get(id).copied()).collect();
-    let ps = PairwiseSolver::new(&rg.graph, &nodes, solver.as_ref(), Some(&rg.node_cell))?;
+    let mut ps = PairwiseSolver::new(&rg.graph, &nodes, solver.as_ref(), Some(&rg.node_cell))?;
+    ps.release_factors();
     let k = ids.len();
     let mut rmat = vec![vec![-1.0f64; k]; k];
     let mut pairs = Vec::new();
