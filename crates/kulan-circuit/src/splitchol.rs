@@ -131,24 +131,26 @@ impl LinearSolver for SplitCholesky {
         lo.sort_unstable();
         hi.sort_unstable();
         sep.sort_unstable();
-        let (h1, h2) = rayon::join(|| factor_half(&a, coords, lo, &sep), || factor_half(&a, coords, hi, &sep));
-        let ((h1, s1), (h2, s2)) = (h1?, h2?);
-        let (halves, schur) = ([h1, h2], [s1, s2]);
         let ns = sep.len();
         let mut local = vec![usize::MAX; n];
         sep.iter().enumerate().for_each(|(k, &i)| local[i] = k);
-        // S = S1 + S2 − Ass.
-        let [s1, s2] = schur;
-        let mut s = s1 + s2;
-        for (k, &i) in sep.iter().enumerate() {
-            for p in a.ptr[i]..a.ptr[i + 1] {
-                let l = local[a.idx[p]];
-                if l != usize::MAX {
-                    s[(k, l)] -= a.val[p];
-                }
-            }
-        }
+        // Ass, kept aside so that the whole matrix can be freed before the factorizations.
+        let a_ss: Vec<(usize, usize, f64)> = sep
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &i)| (a.ptr[i]..a.ptr[i + 1]).map(|p| (k, local[a.idx[p]], a.val[p])).filter(|e| e.1 != usize::MAX).collect::<Vec<_>>())
+            .collect();
+        drop(local);
+        let (c1, c2) = rayon::join(|| half_lower_csc(&a, &lo, &sep), || half_lower_csc(&a, &hi, &sep));
         drop(a);
+        let (h1, h2) = rayon::join(|| factor_half(c1, coords, lo, ns), || factor_half(c2, coords, hi, ns));
+        let ((h1, s1), (h2, s2)) = (h1?, h2?);
+        let halves = [h1, h2];
+        // S = S1 + S2 − Ass.
+        let mut s = s1 + s2;
+        for (k, l, v) in a_ss {
+            s[(k, l)] -= v;
+        }
         let mut buf = MemBuffer::try_new(llt::factor::cholesky_in_place_scratch::<f64>(ns, Par::Seq, Default::default()))
             .map_err(|_| CircuitError::OutOfMemory("separator Cholesky workspace".into()))?;
         llt::factor::cholesky_in_place(s.as_mut(), Default::default(), Par::Seq, MemStack::new(&mut buf), Default::default())
@@ -162,15 +164,13 @@ impl LinearSolver for SplitCholesky {
     }
 }
 
-/// Factors the principal submatrix of `a` on `rows` followed by `sep` (both sorted), ordered by
-/// nested dissection on the half and the separator last; returns the half and its `S_h`.
-fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[usize]) -> Result<(Half, Mat<f64>), CircuitError> {
-    let (nh, ns) = (rows.len(), sep.len());
-    let m = nh + ns;
+/// The principal submatrix of `a` on `rows` followed by `sep` (both sorted): its lower triangle
+/// (diagonal included) in CSC form with sorted rows, read straight from `a`'s rows (the matrix
+/// is symmetric).
+fn half_lower_csc(a: &SpdMatrix, rows: &[usize], sep: &[usize]) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
+    let m = rows.len() + sep.len();
     let mut local = vec![usize::MAX; a.n];
     rows.iter().chain(sep).enumerate().for_each(|(k, &i)| local[i] = k);
-    // The lower triangle (diagonal included) of the submatrix, in CSC form with sorted rows,
-    // read straight from `a`'s rows (the matrix is symmetric).
     let mut col_ptr = Vec::with_capacity(m + 1);
     col_ptr.push(0);
     let (mut row_idx, mut vals) = (Vec::with_capacity(a.idx.len() / 4 + m), Vec::with_capacity(a.idx.len() / 4 + m));
@@ -186,7 +186,20 @@ fn factor_half(a: &SpdMatrix, coords: &[(u32, u32)], rows: Vec<usize>, sep: &[us
         vals.extend(col.iter().map(|e| e.1));
         col_ptr.push(row_idx.len());
     }
-    drop(local);
+    (col_ptr, row_idx, vals)
+}
+
+/// Factors a half with the separator (`lower`: from [`half_lower_csc`]), ordered by nested
+/// dissection on the half and the `ns` separator rows last; returns the half and its `S_h`.
+fn factor_half(
+    lower: (Vec<usize>, Vec<usize>, Vec<f64>),
+    coords: &[(u32, u32)],
+    rows: Vec<usize>,
+    ns: usize,
+) -> Result<(Half, Mat<f64>), CircuitError> {
+    let nh = rows.len();
+    let m = nh + ns;
+    let (col_ptr, row_idx, vals) = lower;
     let half_coords: Vec<(u32, u32)> = rows.iter().map(|&i| coords[i]).collect();
     let (mut fwd, _) = nested_dissection(&half_coords);
     drop(half_coords);
