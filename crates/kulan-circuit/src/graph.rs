@@ -280,34 +280,8 @@ const ALL8: &[(isize, isize, bool)] = &[
 /// takes the same value from both ends (its earlier cell first), as [`Graph::from_edges`] gives.
 fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) -> Graph {
     use rayon::prelude::*;
-    let (rows, cols, g) = (spec.rows, spec.cols, spec.conductance);
+    let (rows, cols) = (spec.rows, spec.cols);
     let offs = if spec.connectivity == Connectivity::Four { SORTED4 } else { SORTED8 };
-    let clean = |v: f64| if v.is_nan() { 0.0 } else { v.max(0.0) };
-    // Calls `f(node, neighbour, link)` for the links of row `r`'s cells, in sorted order.
-    let links_of_row = |r: usize, f: &mut dyn FnMut(usize, usize, f64)| {
-        for c in 0..cols {
-            let i = r * cols + c;
-            let a = node_of_cell[i];
-            if a < 0 {
-                continue;
-            }
-            for &(dr, dc, diag) in offs {
-                let (rr, cc) = (r as isize + dr, c as isize + dc);
-                if rr < 0 || cc < 0 || rr >= rows as isize || cc >= cols as isize {
-                    continue;
-                }
-                let j = rr as usize * cols + cc as usize;
-                let b = node_of_cell[j];
-                if b < 0 {
-                    continue;
-                }
-                let link = spec.scheme.link(clean(g[i.min(j)]), clean(g[i.max(j)]), diag);
-                if link > 0.0 && link.is_finite() {
-                    f(a as usize, b as usize, link);
-                }
-            }
-        }
-    };
     // Pass 1: degrees. A row's nodes are consecutive, so each row writes its own slice.
     let first_node: Vec<usize> = {
         let mut v = Vec::with_capacity(rows + 1);
@@ -320,7 +294,7 @@ fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) ->
     };
     let mut ptr = vec![0usize; n + 1];
     split_by(&mut ptr[1..], &first_node).into_par_iter().enumerate().for_each(|(r, deg)| {
-        links_of_row(r, &mut |a, _, _| deg[a - first_node[r]] += 1);
+        row_links(spec, node_of_cell, offs, r, &mut |a, _, _| deg[a - first_node[r]] += 1);
     });
     for k in 0..n {
         ptr[k + 1] += ptr[k];
@@ -330,13 +304,48 @@ fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) ->
     let (mut adj, mut w) = (vec![0usize; ptr[n]], vec![0.0f64; ptr[n]]);
     split_by(&mut adj, &bounds).into_par_iter().zip(split_by(&mut w, &bounds)).enumerate().for_each(|(r, (adj, w))| {
         let mut k = 0;
-        links_of_row(r, &mut |_, b, link| {
+        row_links(spec, node_of_cell, offs, r, &mut |_, b, link| {
             adj[k] = b;
             w[k] = link;
             k += 1;
         });
     });
     Graph { n, ptr, adj, w }
+}
+
+/// Calls `f(node, neighbour, link)` for the links of row `r`'s cells, in sorted order.
+#[inline(always)]
+fn row_links<F: FnMut(usize, usize, f64)>(
+    spec: &RasterGraphSpec<'_>,
+    node_of_cell: &[i64],
+    offs: &[(isize, isize, bool)],
+    r: usize,
+    f: &mut F,
+) {
+    let (rows, cols, g) = (spec.rows, spec.cols, spec.conductance);
+    let clean = |v: f64| if v.is_nan() { 0.0 } else { v.max(0.0) };
+    for c in 0..cols {
+        let i = r * cols + c;
+        let a = node_of_cell[i];
+        if a < 0 {
+            continue;
+        }
+        for &(dr, dc, diag) in offs {
+            let (rr, cc) = (r as isize + dr, c as isize + dc);
+            if rr < 0 || cc < 0 || rr >= rows as isize || cc >= cols as isize {
+                continue;
+            }
+            let j = rr as usize * cols + cc as usize;
+            let b = node_of_cell[j];
+            if b < 0 {
+                continue;
+            }
+            let link = spec.scheme.link(clean(g[i.min(j)]), clean(g[i.max(j)]), diag);
+            if link > 0.0 && link.is_finite() {
+                f(a as usize, b as usize, link);
+            }
+        }
+    }
 }
 
 /// `v` cut at `bounds` (increasing, from 0 to at most `v.len()`) into `bounds.len() - 1` slices.
