@@ -313,7 +313,8 @@ fn grid_adjacency(spec: &RasterGraphSpec<'_>, node_of_cell: &[i64], n: usize) ->
     Graph { n, ptr, adj, w }
 }
 
-/// Calls `f(node, neighbour, link)` for the links of row `r`'s cells, in sorted order.
+/// Calls `f(node, neighbour, link)` for the links of row `r`'s cells to the cells at `offs`, in
+/// that order; links within one node are skipped.
 #[inline(always)]
 fn row_links<F: FnMut(usize, usize, f64)>(
     spec: &RasterGraphSpec<'_>,
@@ -337,7 +338,7 @@ fn row_links<F: FnMut(usize, usize, f64)>(
             }
             let j = rr as usize * cols + cc as usize;
             let b = node_of_cell[j];
-            if b < 0 {
+            if b < 0 || a == b {
                 continue;
             }
             let link = spec.scheme.link(clean(g[i.min(j)]), clean(g[i.max(j)]), diag);
@@ -460,32 +461,11 @@ impl RasterGraph {
             let graph = grid_adjacency(&spec, &node_of_cell, n);
             return Ok(RasterGraph { rows, cols, graph, node_of_cell, node_cell });
         }
+        // Merged cells: each link once through its forward direction; links between cells of one
+        // node are dropped and parallel links between two nodes add up in `from_edges`.
         let mut edges: Vec<(usize, usize, f64)> = Vec::with_capacity(n * offs.len());
         for r in 0..rows {
-            for c in 0..cols {
-                let i = r * cols + c;
-                let a = node_of_cell[i];
-                if a < 0 {
-                    continue;
-                }
-                for &(dr, dc, diag) in offs {
-                    let (rr, cc) = (r as isize + dr, c as isize + dc);
-                    if rr < 0 || cc < 0 || rr >= rows as isize || cc >= cols as isize {
-                        continue;
-                    }
-                    let j = rr as usize * cols + cc as usize;
-                    let b = node_of_cell[j];
-                    if b < 0 || a == b {
-                        continue;
-                    }
-                    let ga = if g[i].is_nan() { 0.0 } else { g[i].max(0.0) };
-                    let gb = if g[j].is_nan() { 0.0 } else { g[j].max(0.0) };
-                    let link = spec.scheme.link(ga, gb, diag);
-                    if link > 0.0 && link.is_finite() {
-                        edges.push((a as usize, b as usize, link));
-                    }
-                }
-            }
+            row_links(&spec, &node_of_cell, offs, r, &mut |a, b, link| edges.push((a, b, link)));
         }
         let graph = Graph::from_edges(n, &edges)?;
         Ok(RasterGraph { rows, cols, graph, node_of_cell, node_cell })
