@@ -35,7 +35,7 @@ pub fn cumulative_pair_currents(ps: &PairwiseSolver<'_>, pairs: &[(usize, usize)
     let mut by_comp: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
     for &(a, b) in pairs {
         let c = ps.comps.comp[a];
-        if a == b || c != ps.comps.comp[b] || ps.unit_potentials(a).is_none() || ps.unit_potentials(b).is_none() {
+        if !ps.solved_pair(a, b) {
             continue;
         }
         match by_comp.iter_mut().find(|(k, _)| *k == c) {

@@ -207,6 +207,11 @@ impl<'g> PairwiseSolver<'g> {
         Some(xb[lb] - xb[la] - xa[lb] + xa[la])
     }
 
+    /// Whether the pair `(a, b)` carries current: two distinct nodes of one component, both solved.
+    pub fn solved_pair(&self, a: usize, b: usize) -> bool {
+        a != b && self.comps.comp[a] == self.comps.comp[b] && self.unit.contains_key(&a) && self.unit.contains_key(&b)
+    }
+
     /// Frees the factorizations. Every pair's resistance, voltages and currents come from the unit
     /// potentials, solved in [`PairwiseSolver::new`]; the factors are the largest part of the
     /// memory and are not needed again.
@@ -365,5 +370,20 @@ mod tests {
         assert!(sol.voltages[0].abs() < 1e-12 && (sol.voltages[2] - 1.0).abs() < 1e-12);
         let nc = node_currents(&g, sol.nodes, &ps.comps.local, &sol.voltages, None);
         assert!((nc[0] - 1.0).abs() < 1e-12 && (nc[1] - 0.5).abs() < 1e-12);
+    }
+
+    /// Resistances and pair voltages come from the unit potentials alone, so they are the same
+    /// once the factorizations are freed.
+    #[test]
+    fn pairs_survive_releasing_the_factors() {
+        let g = Graph::from_edges(4, &[(0, 1, 1.0), (1, 2, 2.0), (2, 3, 0.5), (0, 3, 1.5)]).unwrap();
+        let mut ps = PairwiseSolver::new(&g, &[0, 2, 3], &DirectCholesky, None).unwrap();
+        let before: Vec<(f64, Vec<f64>)> =
+            [(0, 2), (0, 3), (2, 3)].iter().map(|&(a, b)| (ps.resistance(a, b).unwrap(), ps.pair(a, b).unwrap().voltages)).collect();
+        ps.release_factors();
+        let after: Vec<(f64, Vec<f64>)> =
+            [(0, 2), (0, 3), (2, 3)].iter().map(|&(a, b)| (ps.resistance(a, b).unwrap(), ps.pair(a, b).unwrap().voltages)).collect();
+        assert_eq!(before, after);
+        assert!(ps.solved_pair(0, 3) && !ps.solved_pair(0, 1) && !ps.solved_pair(2, 2));
     }
 }

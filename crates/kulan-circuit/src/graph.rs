@@ -109,23 +109,12 @@ impl Graph {
     /// rasters (neighbours have nearby numbers).
     pub fn components(&self) -> Components {
         let n = self.n;
-        // parent[i] <= i always: a root is the smallest node of its set.
-        let mut parent: Vec<usize> = (0..n).collect();
-        fn find(parent: &mut [usize], mut x: usize) -> usize {
-            while parent[x] != x {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-            }
-            x
-        }
+        // The root of a set is its smallest node (`UnionFind::union` keeps the smaller root).
+        let mut uf = UnionFind::new(n);
         for i in 0..n {
             for &j in &self.adj[self.ptr[i]..self.ptr[i + 1]] {
                 if j < i {
-                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
-                    if ri != rj {
-                        let (lo, hi) = if ri < rj { (ri, rj) } else { (rj, ri) };
-                        parent[hi] = lo;
-                    }
+                    uf.union(i, j);
                 }
             }
         }
@@ -133,7 +122,7 @@ impl Graph {
         let mut local = vec![0usize; n];
         let mut members: Vec<Vec<usize>> = Vec::new();
         for i in 0..n {
-            let r = find(&mut parent, i);
+            let r = uf.find(i);
             // Roots come first in node order, so components are numbered by their smallest node.
             let c = if r == i {
                 members.push(Vec::new());
@@ -564,6 +553,26 @@ mod tests {
         for (k, m) in c.members.iter().enumerate() {
             for (l, &i) in m.iter().enumerate() {
                 assert_eq!((c.comp[i], c.local[i]), (k, l));
+            }
+        }
+    }
+
+    /// The direct CSR of a raster without merged cells is the graph the edge list gives.
+    #[test]
+    fn grid_adjacency_equals_the_edge_list_graph() {
+        let (rows, cols) = (9usize, 13usize);
+        let g: Vec<f64> = (0..rows * cols).map(|i| if i % 7 == 3 { 0.0 } else if i % 11 == 5 { f64::NAN } else { 0.3 + (i % 5) as f64 }).collect();
+        for connectivity in [Connectivity::Four, Connectivity::Eight] {
+            for scheme in [Scheme::AverageConductance, Scheme::AverageResistance] {
+                let spec = RasterGraphSpec { rows, cols, conductance: &g, connectivity, scheme, regions: None };
+                let rg = RasterGraph::build(spec).unwrap();
+                let offs = if connectivity == Connectivity::Four { FORWARD4 } else { FORWARD8 };
+                let mut edges = Vec::new();
+                for r in 0..rows {
+                    row_links(&spec, &rg.node_of_cell, offs, r, &mut |a, b, link| edges.push((a, b, link)));
+                }
+                let expected = Graph::from_edges(rg.graph.n(), &edges).unwrap();
+                assert_eq!((&rg.graph.ptr, &rg.graph.adj, &rg.graph.w), (&expected.ptr, &expected.adj, &expected.w), "{connectivity:?} {scheme:?}");
             }
         }
     }

@@ -54,8 +54,7 @@ pub fn cumulative_pair_currents_on_grid(ps: &PairwiseSolver<'_>, rg: &RasterGrap
     let mut focal: Vec<usize> = Vec::new();
     let mut pair_ix: Vec<(usize, usize)> = Vec::new();
     for &(a, b) in pairs {
-        let c = ps.comps.comp[a];
-        if a == b || c != ps.comps.comp[b] || ps.unit_potentials(a).is_none() || ps.unit_potentials(b).is_none() {
+        if !ps.solved_pair(a, b) {
             continue;
         }
         let mut ix = |f: usize| match focal.iter().position(|&x| x == f) {
@@ -103,7 +102,7 @@ fn forward_links(rg: &RasterGraph) -> Option<ForwardLinks> {
                 (1, 0) => links.south[cell] = g,
                 (1, 1) => links.south_east[cell] = g,
                 (1, -1) => links.south_west[cell] = g,
-                (0, -1) | (-1, _) => {}
+                (0, -1) | (-1, -1..=1) => {}
                 _ => return None,
             }
             links.diagonals |= rj != r && cj != c;
